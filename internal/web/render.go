@@ -1,0 +1,219 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+
+	"marketplace/internal/money"
+)
+
+//go:embed templates/*.html
+var baseTemplates embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(staticFiles, "static")
+	fileServer := http.FileServer(http.FS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Static files are embedded in the binary and change only with a release.
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// Languages the pages are written in; the first is the default.
+var Languages = []language.Tag{language.English, language.French, language.SimplifiedChinese}
+
+var languageMatcher = language.NewMatcher(Languages)
+
+// Page is the part of every page's data that the layout uses. Each page has its own struct
+// that embeds Page, so templates see typed fields, not a bag of values.
+type Page struct {
+	Title    string
+	Caller   *Identity
+	CSRF     string
+	Lang     string // BCP 47 tag of the page's language
+	Path     string
+	Flash    string
+	Now      time.Time
+	printer  *message.Printer
+	tag      language.Tag
+	homePath string
+}
+
+// base returns the embedded Page, so Render can fill it whatever the page type.
+func (p *Page) base() *Page { return p }
+
+// T translates a message of the layout or a page into the page's language; messages without a
+// translation are shown as written (in English).
+func (p *Page) T(key string, args ...any) string {
+	if p.printer == nil {
+		return fmt.Sprintf(key, args...)
+	}
+	return p.printer.Sprintf(key, args...)
+}
+
+// Money formats an amount for the page's language.
+func (p *Page) Money(m money.Money) string { return m.Format(p.tag) }
+
+// Home is the caller's landing page.
+func (p *Page) Home() string { return p.homePath }
+
+// Is reports whether the caller has one of the roles.
+func (p *Page) Is(roles ...string) bool {
+	if p.Caller == nil {
+		return false
+	}
+	for _, r := range roles {
+		if string(p.Caller.Role) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// PageData is any page struct that embeds Page.
+type PageData interface{ base() *Page }
+
+// Renderer holds every page template, each parsed at start-up together with the base layout,
+// so a broken template stops the start instead of a request.
+type Renderer struct {
+	layout   *template.Template
+	pages    map[string]*template.Template
+	Messages *catalog.Builder
+}
+
+// Funcs available to every template.
+var funcs = template.FuncMap{
+	"date":     func(t time.Time) string { return t.Format("2 Jan 2006") },
+	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
+}
+
+// NewRenderer parses the base layout and the web slice's own pages.
+func NewRenderer() (*Renderer, error) {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(baseTemplates, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{layout: layout, pages: map[string]*template.Template{}, Messages: catalog.NewBuilder(catalog.Fallback(language.English))}
+	if err := r.Add("web", baseTemplates, "templates/error.html"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Add parses the pages matching patterns in fsys; each becomes "slice/name" (the file name
+// without .html). A page defines the blocks "title" and "main" of the layout.
+func (r *Renderer) Add(slice string, fsys fs.FS, patterns ...string) error {
+	for _, pattern := range patterns {
+		files, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return fmt.Errorf("templates: %s matches no file", pattern)
+		}
+		for _, f := range files {
+			t, err := r.layout.Clone()
+			if err != nil {
+				return err
+			}
+			if _, err := t.ParseFS(fsys, f); err != nil {
+				return fmt.Errorf("templates: %w", err)
+			}
+			name := slice + "/" + strings.TrimSuffix(path.Base(f), ".html")
+			r.pages[name] = t
+		}
+	}
+	return nil
+}
+
+// Names lists the pages, for the test that renders every one.
+func (r *Renderer) Names() []string {
+	names := make([]string, 0, len(r.pages))
+	for n := range r.pages {
+		names = append(names, n)
+	}
+	return names
+}
+
+// Execute renders page name with data into a buffer (for tests and e-mails).
+func (r *Renderer) Execute(name string, data any) ([]byte, error) {
+	t, ok := r.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("templates: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Render fills the layout's part of data from the request and writes the page.
+func (s *Server) Render(c echo.Context, status int, name string, data PageData) error {
+	s.FillPage(c, data)
+	html, err := s.Pages.Execute(name, data)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, html)
+}
+
+// FillPage sets the layout's fields of data for this request: caller, CSRF token, language.
+func (s *Server) FillPage(c echo.Context, data PageData) {
+	p := data.base()
+	p.Caller = Caller(c)
+	p.CSRF, _ = c.Get("csrf").(string)
+	tag := RequestLanguage(c)
+	p.Lang, p.tag = tag.String(), tag
+	p.printer = message.NewPrinter(tag, message.Catalog(s.Pages.Messages))
+	p.Path = c.Request().URL.Path
+	p.Now = time.Now()
+	if p.Caller != nil {
+		p.homePath = s.Home(p.Caller.Role)
+	}
+	if f, err := c.Cookie("flash"); err == nil && p.Flash == "" {
+		p.Flash, _ = url.QueryUnescape(f.Value)
+		c.SetCookie(&http.Cookie{Name: "flash", Path: "/", MaxAge: -1})
+	}
+}
+
+// LangCookie holds the language a person chose.
+const LangCookie = "lang"
+
+// RequestLanguage is the chosen language (cookie), else the best match for Accept-Language.
+func RequestLanguage(c echo.Context) language.Tag {
+	var prefs []language.Tag
+	if ck, err := c.Cookie(LangCookie); err == nil {
+		if t, err := language.Parse(ck.Value); err == nil {
+			prefs = append(prefs, t)
+		}
+	}
+	accept, _, _ := language.ParseAcceptLanguage(c.Request().Header.Get("Accept-Language"))
+	prefs = append(prefs, accept...)
+	_, i, _ := languageMatcher.Match(prefs...)
+	return Languages[i]
+}
+
+// Flash leaves a one-line message for the next page the person sees (after a redirect).
+func Flash(c echo.Context, msg string) {
+	c.SetCookie(&http.Cookie{Name: "flash", Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
