@@ -136,10 +136,11 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(s.metrics())
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	e.Use(s.limitBody)
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5,
-		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Path(), "/static/") && strings.HasSuffix(c.Path(), ".png")
-		}}))
+	// /metrics compresses itself; images are compressed already.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool {
+		p := c.Request().URL.Path
+		return p == "/metrics" || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") || strings.HasSuffix(p, ".webp")
+	}}))
 	hsts := 0
 	if cfg.SecureCookies {
 		hsts = 31536000

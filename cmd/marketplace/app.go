@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"marketplace/internal/audit"
+	"marketplace/internal/auth"
+	"marketplace/internal/postgres"
+	"marketplace/internal/web"
+)
+
+// Main is the whole program, wired: the database, every slice's service, the web server and the
+// job workers. Tests start it on :0 with Run and stop it with Close, as a person would use it.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	DB   *pgxpool.Pool
+	Web  *web.Server
+	Jobs *river.Client[pgx.Tx] // inserts jobs, and works them when the process runs workers
+
+	Auth *auth.Service
+
+	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
+	Addr string
+
+	http     *http.Server
+	working  bool
+	periodic []*river.PeriodicJob
+	workers  *river.Workers
+}
+
+// Schemas is every slice's migrations, in dependency order.
+func Schemas() []postgres.Schema {
+	return postgres.Schemas([]postgres.Schema{auth.Schema, audit.Schema})
+}
+
+// RunOptions say which parts of the program this process runs.
+type RunOptions struct {
+	Migrate bool // apply pending migrations first; without it, pending migrations stop the start
+	Serve   bool // the web server
+	Work    bool // job workers (serve runs them in-process unless WORKERS=0)
+}
+
+// Open connects to the database (starting the private cluster when DATABASE_URL is unset) and
+// builds every service. It starts nothing.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Config.DatabaseURL == "" {
+		dir := filepath.Join(m.Config.DataDir, "pg")
+		url, err := postgres.EnsureCluster(ctx, dir, postgres.ClusterOptions{Log: func(f string, a ...any) { m.Log.Info(fmt.Sprintf(f, a...)) }})
+		if err != nil {
+			return err
+		}
+		m.Config.DatabaseURL = url
+	}
+	db, err := postgres.Open(ctx, m.Config.DatabaseURL, m.Config.DBMaxConns)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	m.Auth = auth.NewService(db, auth.DefaultLimits)
+
+	m.workers = river.NewWorkers()
+	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
+	return nil
+}
+
+// Migrate applies every pending migration.
+func (m *Main) Migrate(ctx context.Context) error {
+	return postgres.Migrate(ctx, m.DB, Schemas())
+}
+
+// Run opens the program if needed, then starts what opts ask for and returns once it is
+// serving; Close stops it.
+func (m *Main) Run(ctx context.Context, opts RunOptions) error {
+	if m.DB == nil {
+		if err := m.Open(ctx); err != nil {
+			return err
+		}
+	}
+	if opts.Migrate {
+		if err := m.Migrate(ctx); err != nil {
+			return err
+		}
+	} else {
+		pending, err := postgres.Pending(ctx, m.DB, Schemas())
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("the database has unapplied migrations (%s): run `marketplace migrate` or start with --migrate", strings.Join(pending, ", "))
+		}
+	}
+	if err := m.startJobs(ctx, opts.Work); err != nil {
+		return err
+	}
+	if opts.Serve {
+		return m.serve()
+	}
+	return nil
+}
+
+// startJobs makes the River client; with work it also runs the workers in this process.
+func (m *Main) startJobs(ctx context.Context, work bool) error {
+	cfg := &river.Config{Logger: m.Log.With("component", "river"), Workers: m.workers}
+	if work {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(m.Config.Workers, 1)}}
+		cfg.PeriodicJobs = m.periodic
+		cfg.FetchPollInterval = 250 * time.Millisecond
+	}
+	client, err := river.NewClient(riverpgxv5.New(m.DB), cfg)
+	if err != nil {
+		return err
+	}
+	m.Jobs = client
+	if work {
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		m.working = true
+	}
+	return nil
+}
+
+func (m *Main) serve() error {
+	srv, err := web.NewServer(web.Config{
+		Logger:        m.Log,
+		Auth:          m.Auth,
+		SecureCookies: m.Config.SecureCookies,
+		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
+	})
+	if err != nil {
+		return err
+	}
+	m.Web = srv
+	if err := auth.Routes(srv, m.Auth); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	m.Addr = ln.Addr().String()
+	m.http = srv.HTTPServer(m.Addr)
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Log.Info("serving", "url", "http://"+m.Addr, "workers", m.working)
+	return nil
+}
+
+// Close stops taking requests, lets those under way and running jobs finish (up to
+// SHUTDOWN_TIMEOUT), and closes the database.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if m.http != nil {
+		errs = append(errs, web.Shutdown(ctx, m.http))
+	}
+	if m.Jobs != nil && m.working {
+		errs = append(errs, m.Jobs.Stop(ctx))
+	}
+	if m.DB != nil {
+		m.DB.Close()
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is everything the program reads from its environment, with the defaults that make
+// `make run` work on one machine. README.md lists each variable.
+type Config struct {
+	DatabaseURL         string        // DATABASE_URL; empty: a private cluster under DataDir/pg
+	DataDir             string        // DATA_DIR
+	HTTPAddr            string        // HTTP_ADDR
+	BaseURL             string        // BASE_URL: how people reach us (links in e-mails, Stripe return URLs)
+	SecureCookies       bool          // SECURE_COOKIES: behind HTTPS
+	DBMaxConns          int32         // DB_MAX_CONNS
+	Workers             int           // WORKERS: in-process job workers in serve; 0 leaves jobs to `worker` processes
+	StripeSecretKey     string        // STRIPE_SECRET_KEY
+	StripeWebhookSecret string        // STRIPE_WEBHOOK_SECRET
+	StripeAPIURL        string        // STRIPE_API_URL: a stripe-mock, for tests
+	MeilisearchURL      string        // MEILISEARCH_URL; empty: PostgreSQL search
+	MeilisearchKey      string        // MEILISEARCH_KEY
+	BlobURL             string        // BLOB_URL: where images live (file:// or s3://)
+	LogLevel            string        // LOG_LEVEL: debug, info, warn, error
+	LogFormat           string        // LOG_FORMAT: text or json
+	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
+}
+
+// ConfigFromEnv reads the environment, filling in defaults.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:         getenv("DATABASE_URL"),
+		DataDir:             or(getenv("DATA_DIR"), ".data"),
+		HTTPAddr:            or(getenv("HTTP_ADDR"), "localhost:8080"),
+		BaseURL:             getenv("BASE_URL"),
+		StripeSecretKey:     getenv("STRIPE_SECRET_KEY"),
+		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeAPIURL:        getenv("STRIPE_API_URL"),
+		MeilisearchURL:      getenv("MEILISEARCH_URL"),
+		MeilisearchKey:      getenv("MEILISEARCH_KEY"),
+		BlobURL:             getenv("BLOB_URL"),
+		LogLevel:            or(getenv("LOG_LEVEL"), "info"),
+		LogFormat:           or(getenv("LOG_FORMAT"), "text"),
+	}
+	var err error
+	if c.SecureCookies, err = boolEnv(getenv, "SECURE_COOKIES", false); err != nil {
+		return c, err
+	}
+	maxConns, err := intEnv(getenv, "DB_MAX_CONNS", 20)
+	if err != nil {
+		return c, err
+	}
+	c.DBMaxConns = int32(maxConns)
+	if c.Workers, err = intEnv(getenv, "WORKERS", 4); err != nil {
+		return c, err
+	}
+	timeout, err := intEnv(getenv, "SHUTDOWN_TIMEOUT_SECONDS", 20)
+	if err != nil {
+		return c, err
+	}
+	c.ShutdownTimeout = time.Duration(timeout) * time.Second
+	if c.BlobURL == "" {
+		abs, err := filepath.Abs(filepath.Join(c.DataDir, "blobs"))
+		if err != nil {
+			return c, err
+		}
+		c.BlobURL = "file://" + abs
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.HTTPAddr
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func intEnv(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: want a whole number ≥ 0", name, v)
+	}
+	return n, nil
+}
+
+func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"marketplace/internal/auth"
+	"marketplace/internal/fault"
+	"marketplace/internal/web"
+)
+
+// DemoPassword is every demo account's password; `make run` prints it with the accounts.
+const DemoPassword = "olympic-demo-2028"
+
+// demoAccount is one account of the demo world.
+type demoAccount struct {
+	Email string
+	Role  web.Role
+}
+
+// Seed loads the demo world; running it again changes nothing that is already there.
+func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
+	accounts := []demoAccount{
+		{"admin@demo.olympics.test", web.RoleAdmin},
+		{"analyst@demo.olympics.test", web.RoleAnalyst},
+		{"fan@demo.olympics.test", web.RoleFan},
+	}
+	for _, a := range accounts {
+		if err := m.ensureUser(ctx, auth.NewUser{Email: a.Email, Password: DemoPassword, Role: a.Role}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, "Demo accounts (password "+DemoPassword+"):")
+	for _, a := range accounts {
+		fmt.Fprintf(stdout, "  %-9s %s\n", a.Role, a.Email)
+	}
+	return nil
+}
+
+// ensureUser creates the account unless its e-mail address is taken.
+func (m *Main) ensureUser(ctx context.Context, nu auth.NewUser) error {
+	if _, err := m.Auth.UserByEmail(ctx, nu.Email); err == nil {
+		return nil
+	} else if !fault.Is(err, fault.NotFound) {
+		return err
+	}
+	_, err := m.Auth.CreateUser(ctx, nu)
+	return err
+}
+
+// describe turns a validation error into one readable line per field for the command line.
+func describe(err error) error {
+	e, ok := fault.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	msg := e.Message
+	for _, f := range e.Fields {
+		msg += fmt.Sprintf("\n  --%s: %s", f.Field, f.Message)
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// newIndependentSeller makes a seller account for `users create --role seller`.
+func (m *Main) newIndependentSeller(ctx context.Context, email, country string) (int64, error) {
+	return 0, fault.New(fault.Unprocessable, "sellers arrive with the catalogue; pass --seller ID")
+}
