@@ -99,8 +99,8 @@ func (s *Service) CoverageFromDatabase(ctx context.Context, q CoverageQuery) (Co
 	})
 	byLicensee := map[int64][]*covLicence{}
 	b.Queue("SELECT "+licenceColumns+` FROM licences l JOIN licensees e ON e.id = l.licensee_id
-		WHERE l.property = $1 AND (l.licensee_id = $2 OR l.licensee_id IN
-			(SELECT licensee_id FROM reseller_authorisations WHERE seller_id = $3 AND $3 <> 0 AND revoked_at IS NULL))
+		WHERE l.property = $1 AND l.licensee_id = ANY (array_append(ARRAY(SELECT licensee_id FROM reseller_authorisations
+			WHERE seller_id = $3 AND $3 <> 0 AND revoked_at IS NULL), $2::bigint))
 		ORDER BY l.id`, nq.property, q.LicenseeID, q.SellerID).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			l, err := scanLicence(rows)
@@ -119,11 +119,11 @@ func (s *Service) CoverageFromDatabase(ctx context.Context, q CoverageQuery) (Co
 	}
 	j := judge{q: &nq}
 	if q.LicenseeID != 0 && j.licences(byLicensee[q.LicenseeID], nil) {
-		return j.best.answer, nil
+		return j.result(), nil
 	}
 	for _, a := range auths {
 		if j.reseller(a, byLicensee[a.a.LicenseeID]) {
-			return j.best.answer, nil
+			return j.result(), nil
 		}
 	}
 	return j.result(), nil
@@ -242,17 +242,21 @@ const (
 type verdict struct {
 	rank   int
 	to     int32 // the licence's last day: among equal ranks the latest licence decides
-	answer CoverageAnswer
+	reason string
+	cl     *covLicence // the licence the verdict is about, nil for an authorisation's territory
+	via    *covAuth    // the authorisation the seller sells under, nil for its own licence
 }
 
-// judge walks the candidate licences of a question and keeps the best verdict.
+// judge walks the candidate licences of a question and keeps the best verdict. The answer's
+// sentence and licence copy are made once, for the best verdict only: the walk allocates
+// nothing.
 type judge struct {
 	q    *normQuery
 	best verdict
 }
 
 func (j *judge) offer(v verdict) {
-	if v.rank > j.best.rank || (v.rank == j.best.rank && v.to > j.best.to) || j.best.answer.Reason == "" {
+	if v.rank > j.best.rank || (v.rank == j.best.rank && v.to > j.best.to) {
 		j.best = v
 	}
 }
@@ -276,14 +280,11 @@ func (j *judge) licences(ls []*covLicence, via *covAuth) bool {
 // reseller considers an authorisation and its licensee's licences.
 func (j *judge) reseller(a *covAuth, ls []*covLicence) bool {
 	if !a.world && !a.terr.has(j.q.country) {
-		hasProperty := false
 		for _, cl := range ls {
-			hasProperty = hasProperty || cl.l.Property == j.q.property
-		}
-		if hasProperty {
-			j.offer(verdict{rank: rankTerritory, to: -1 << 30, answer: CoverageAnswer{Reason: ReasonTerritoryNotCovered,
-				Detail: "The seller is authorised by licensee " + itoa(a.a.LicenseeID) + " to resell only in " +
-					strings.Join(a.a.Territories, ", ") + ", not in " + j.q.Country + "."}})
+			if cl.l.Property == j.q.property {
+				j.offer(verdict{rank: rankTerritory, to: -1 << 30, reason: ReasonTerritoryNotCovered, via: a})
+				break
+			}
 		}
 		return false
 	}
@@ -291,47 +292,65 @@ func (j *judge) reseller(a *covAuth, ls []*covLicence) bool {
 }
 
 func (j *judge) check(cl *covLicence, via *covAuth) verdict {
-	l := cl.l
-	v := verdict{to: cl.to}
-	name := "Licence " + l.Number + " (" + l.LicenseeName + ")"
+	v := verdict{to: cl.to, cl: cl, via: via}
 	switch {
 	case !cl.world && !cl.terr.has(j.q.country):
-		v.rank, v.answer.Reason = rankTerritory, ReasonTerritoryNotCovered
-		v.answer.Detail = name + " does not cover " + CountryName(j.q.Country) + "."
+		v.rank, v.reason = rankTerritory, ReasonTerritoryNotCovered
 	case cl.cats&j.q.cat == 0:
-		v.rank, v.answer.Reason = rankCategory, ReasonCategoryNotCovered
-		v.answer.Detail = name + " covers " + l.Property + " in " + j.q.Country + " but not the category " + j.q.Category + "."
-	case l.Status == StatusSuspended:
-		v.rank, v.answer.Reason = rankStatus, ReasonLicenceSuspended
-		v.answer.Detail = name + " is suspended: " + l.StatusReason
-	case l.Status == StatusTerminated:
-		v.rank, v.answer.Reason = rankStatus, ReasonLicenceTerminated
-		v.answer.Detail = name + " was terminated: " + l.StatusReason
+		v.rank, v.reason = rankCategory, ReasonCategoryNotCovered
+	case cl.l.Status == StatusSuspended:
+		v.rank, v.reason = rankStatus, ReasonLicenceSuspended
+	case cl.l.Status == StatusTerminated:
+		v.rank, v.reason = rankStatus, ReasonLicenceTerminated
 	case j.q.day < cl.from:
-		v.rank, v.answer.Reason = rankStatus, ReasonLicenceNotYetValid
-		v.answer.Detail = name + " starts on " + l.ValidFrom.Format(time.DateOnly) + "."
+		v.rank, v.reason = rankStatus, ReasonLicenceNotYetValid
 	case j.q.day > cl.to:
-		v.rank, v.answer.Reason = rankStatus, ReasonLicenceExpired
-		v.answer.Detail = name + " expired on " + l.ValidTo.Format(time.DateOnly) + "."
+		v.rank, v.reason = rankStatus, ReasonLicenceExpired
+	case via == nil:
+		v.rank, v.reason = rankAllowed, ReasonLicensee
 	default:
-		v.rank, v.answer.Allowed = rankAllowed, true
-		grant := name + " grants " + l.Property + " " + j.q.Category + " in " + j.q.Country + " until " + l.ValidTo.Format(time.DateOnly)
-		if via == nil {
-			v.answer.Reason, v.answer.Detail = ReasonLicensee, grant+"; the seller is the licensee."
-		} else {
-			v.answer.Reason, v.answer.Detail = ReasonAuthorisedReseller, grant+"; the seller is an authorised reseller of "+l.LicenseeName+"."
-		}
+		v.rank, v.reason = rankAllowed, ReasonAuthorisedReseller
 	}
-	copied := *l
-	v.answer.Licence = &copied
 	return v
 }
 
+// result turns the best verdict into the answer.
 func (j *judge) result() CoverageAnswer {
-	if j.best.answer.Reason == "" {
-		return CoverageAnswer{Reason: ReasonNoLicence, Detail: "Neither the seller nor a licensee that authorised it holds a licence for " + j.q.property + "."}
+	v, q := j.best, j.q
+	if v.rank == rankNone {
+		return CoverageAnswer{Reason: ReasonNoLicence, Detail: "Neither the seller nor a licensee that authorised it holds a licence for " + q.property + "."}
 	}
-	return j.best.answer
+	a := CoverageAnswer{Allowed: v.rank == rankAllowed, Reason: v.reason}
+	if v.cl == nil {
+		a.Detail = "The seller is authorised by licensee " + itoa(v.via.a.LicenseeID) + " to resell only in " +
+			strings.Join(v.via.a.Territories, ", ") + ", not in " + CountryName(q.Country) + "."
+		return a
+	}
+	l := *v.cl.l
+	a.Licence = &l
+	name := "Licence " + l.Number + " (" + l.LicenseeName + ")"
+	switch v.reason {
+	case ReasonTerritoryNotCovered:
+		a.Detail = name + " does not cover " + CountryName(q.Country) + "."
+	case ReasonCategoryNotCovered:
+		a.Detail = name + " covers " + l.Property + " in " + q.Country + " but not the category " + q.Category + "."
+	case ReasonLicenceSuspended:
+		a.Detail = name + " is suspended: " + l.StatusReason
+	case ReasonLicenceTerminated:
+		a.Detail = name + " was terminated: " + l.StatusReason
+	case ReasonLicenceNotYetValid:
+		a.Detail = name + " starts on " + l.ValidFrom.Format(time.DateOnly) + "."
+	case ReasonLicenceExpired:
+		a.Detail = name + " expired on " + l.ValidTo.Format(time.DateOnly) + "."
+	default:
+		a.Detail = name + " grants " + l.Property + " " + q.Category + " in " + q.Country + " until " + l.ValidTo.Format(time.DateOnly)
+		if v.via == nil {
+			a.Detail += "; the seller is the licensee."
+		} else {
+			a.Detail += "; the seller is an authorised reseller of " + l.LicenseeName + "."
+		}
+	}
+	return a
 }
 
 // snapshot is an immutable copy of the registry's licences and live authorisations. A
@@ -370,13 +389,13 @@ func (s *snapshot) licencesOf(licenseeID int64, property string) []*covLicence {
 func (s *snapshot) answer(q *normQuery) CoverageAnswer {
 	j := judge{q: q}
 	if q.LicenseeID != 0 && j.licences(s.licencesOf(q.LicenseeID, q.property), nil) {
-		return j.best.answer
+		return j.result()
 	}
 	if q.SellerID != 0 {
 		// Licensee order, so the same question always gets the same deciding licence.
 		for _, a := range s.sellerList[q.SellerID] {
 			if j.reseller(a, s.licencesOf(a.a.LicenseeID, q.property)) {
-				return j.best.answer
+				return j.result()
 			}
 		}
 	}

@@ -99,12 +99,14 @@ const World = "WORLD"
 var withdrawnCodes = map[string]bool{"AN": true, "YU": true}
 
 // countryCodes is the ISO 3166-1 alpha-2 list from github.com/biter777/countries, sorted; the
-// index of a code is its bit in a territory set.
-var countryCodes, countryIndex = func() ([]string, map[string]int) {
+// index of a code is its bit in a territory set. countryNames holds their English names.
+var countryCodes, countryIndex, countryNames = func() ([]string, map[string]int, map[string]string) {
 	var codes []string
+	names := map[string]string{}
 	for _, c := range countries.All() {
 		if a := c.Alpha2(); len(a) == 2 && !withdrawnCodes[a] {
 			codes = append(codes, a)
+			names[a] = c.String()
 		}
 	}
 	sort.Strings(codes)
@@ -113,7 +115,7 @@ var countryCodes, countryIndex = func() ([]string, map[string]int) {
 	for i, c := range codes {
 		idx[c] = i
 	}
-	return codes, idx
+	return codes, idx, names
 }()
 
 // IsCountry reports whether code is an assigned ISO 3166-1 alpha-2 code (upper case).
@@ -127,11 +129,10 @@ func CountryName(code string) string {
 	if code == World {
 		return "the whole world"
 	}
-	c := countries.ByName(code)
-	if c == countries.Unknown || !IsCountry(code) {
-		return code
+	if n, ok := countryNames[code]; ok {
+		return n
 	}
-	return c.String()
+	return code
 }
 
 // Countries lists the ISO 3166-1 alpha-2 codes a territory may name.

@@ -23,7 +23,7 @@ var testAdmin = &web.Identity{UserID: 1, Email: "admin@example.com", Role: web.R
 func day(offset int) time.Time { return dateOnly(testNow).AddDate(0, 0, offset) }
 
 // newTestService returns a service on a fresh database with the four properties.
-func newTestService(t *testing.T, opts ...Option) (*Service, *pgxpool.Pool) {
+func newTestService(t testing.TB, opts ...Option) (*Service, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t, Schemas()...)
 	svc := NewService(pool, append([]Option{WithClock(func() time.Time { return testNow })}, opts...)...)
