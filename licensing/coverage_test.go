@@ -74,7 +74,11 @@ func TestCoverage(t *testing.T) {
 	}{
 		{"LicenseeSellsUnderItsLicence", q(1, w.ok.ID, "PARIS2024", "apparel", "FR"), true, ReasonLicensee, "OK-1"},
 		{"ExpiredYesterday", q(2, w.expired.ID, "PARIS2024", "apparel", "FR"), false, ReasonLicenceExpired, "EXP-1"},
-		{"ValidOnItsLastDay", func() CoverageQuery { c := q(2, w.expired.ID, "PARIS2024", "apparel", "FR"); c.On = day(-1).Add(23 * time.Hour); return c }(), true, ReasonLicensee, "EXP-1"},
+		{"ValidOnItsLastDay", func() CoverageQuery {
+			c := q(2, w.expired.ID, "PARIS2024", "apparel", "FR")
+			c.On = day(-1).Add(23 * time.Hour)
+			return c
+		}(), true, ReasonLicensee, "EXP-1"},
 		{"ValidFromTomorrow", q(3, w.future.ID, "PARIS2024", "apparel", "FR"), false, ReasonLicenceNotYetValid, "FUT-1"},
 		{"ValidFromTomorrowAskedTomorrow", func() CoverageQuery { c := q(3, w.future.ID, "PARIS2024", "apparel", "FR"); c.On = day(1); return c }(), true, ReasonLicensee, "FUT-1"},
 		{"WorldCoversAnyCountry", q(4, w.world.ID, "PARIS2024", "apparel", "JP"), true, ReasonLicensee, "WLD-1"},
