@@ -3,6 +3,7 @@ module marketplace
 go 1.26.0
 
 require (
+	github.com/biter777/countries v1.7.5
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jackc/tern/v2 v2.3.4
 	github.com/labstack/echo/v4 v4.16.0
