@@ -49,9 +49,6 @@ var regionSizes = [3]float64{0.90, 0.85, 0.80}
 // numRegions is the number of region kinds.
 const numRegions = len(regionSizes) * 9
 
-// regionKind returns the kind of the window of size index s at column i, row j.
-func regionKind(s, i, j int) Kind { return kindRegion0 + Kind(s*9+j*3+i) }
-
 // regionRect returns the window of a region kind as fractions of the trimmed picture.
 func (k Kind) regionRect() (x0, y0, x1, y1 float64) {
 	n := int(k - kindRegion0)

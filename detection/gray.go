@@ -394,21 +394,6 @@ func (g *grayImage) bilinear(x, y float64) float32 {
 	return top*(1-fy) + bot*fy
 }
 
-// grayOf quantises a w×h float grid into an image.Gray whose bounds start at (0,0):
-// the form in which goimagehash reads the pixels it is meant to.
-func grayOf(pix []float32, w, h int, mirror bool) *image.Gray {
-	m := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			sx := x
-			if mirror {
-				sx = w - 1 - x
-			}
-			m.Pix[y*m.Stride+x] = uint8(math.Max(0, math.Min(255, float64(pix[y*w+sx])+0.5)))
-		}
-	}
-	return m
-}
 
 // Background replacement: a product cut out and laid on another colour changes every
 // pixel around it, and a pHash of object-on-white has little to do with one of
