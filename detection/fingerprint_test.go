@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
-	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -53,20 +52,6 @@ func pngOf(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-// grayOf quantises a w×h float grid into an image.Gray whose bounds start at (0,0).
-func grayOf(pix []float32, w, h int, mirror bool) *image.Gray {
-	m := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			sx := x
-			if mirror {
-				sx = w - 1 - x
-			}
-			m.Pix[y*m.Stride+x] = uint8(math.Max(0, math.Min(255, float64(pix[y*w+sx])+0.5)))
-		}
-	}
-	return m
-}
 
 // prepared64 returns the 64×64 grey picture the pHash of a synthetic photo is computed from.
 func prepared64(t testing.TB, seed uint64) *[64 * 64]uint8 {

@@ -394,7 +394,6 @@ func (g *grayImage) bilinear(x, y float64) float32 {
 	return top*(1-fy) + bot*fy
 }
 
-
 // Background replacement: a product cut out and laid on another colour changes every
 // pixel around it, and a pHash of object-on-white has little to do with one of
 // object-on-red. When the picture's outer ring is one flat colour, fillBackground paints
