@@ -1,6 +1,7 @@
 package detection
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -370,10 +372,24 @@ func fingerprintGray(g *grayImage, noTrim bool) (*Fingerprint, error) {
 			fp.Hashes = append(fp.Hashes, Hash{KindPHashFill, h})
 		}
 	}
-	for k := kindRegion0; k < kindRegion0+Kind(numRegions); k++ {
-		h, _ := phash(g, r.sub(k.regionRect()))
-		fp.Hashes = append(fp.Hashes, Hash{k, h})
+	// The 27 windows have 9 distinct column ranges; each is filtered horizontally once.
+	var cols []float32
+	for si := range regionSizes {
+		for i := range 3 {
+			for j := range 3 {
+				k := kindRegion0 + Kind(si*9+j*3+i)
+				wr := r.sub(k.regionRect())
+				if j == 0 {
+					cols = g.hpass(wr.x0, wr.x1, 64, cols)
+				}
+				g.vpass(cols, 64, wr.y0, wr.y1, 64, f64[:])
+				quantise(f64[:], p64[:])
+				c := pHashCoefficients(&p64)
+				fp.Hashes = append(fp.Hashes, Hash{k, pHashBits(&c)})
+			}
+		}
 	}
+	slices.SortFunc(fp.Hashes, func(a, b Hash) int { return cmp.Compare(a.Kind, b.Kind) })
 	return fp, nil
 }
 

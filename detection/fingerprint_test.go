@@ -52,7 +52,6 @@ func pngOf(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-
 // prepared64 returns the 64×64 grey picture the pHash of a synthetic photo is computed from.
 func prepared64(t testing.TB, seed uint64) *[64 * 64]uint8 {
 	t.Helper()

@@ -3,6 +3,7 @@ package detection
 import (
 	"image"
 	"math"
+	"slices"
 )
 
 // grayImage is the working picture every hash is computed from: luma (BT.601, the Y of
@@ -283,27 +284,81 @@ func median(v []float32) float32 {
 // paths' fingerprints equivalent. Cells smaller than a pixel (upsampling a small region)
 // take the pixels they overlap.
 func (g *grayImage) resample(r rectF, w, h int, dst []float32) {
-	xw := axisWeights(r.x0, r.x1, w, g.w)
-	yw := axisWeights(r.y0, r.y1, h, g.h)
-	ylo, yhi := int(yw.lo[0]), int(yw.lo[h-1]+yw.n[h-1])
-	tmp := make([]float32, w*(yhi-ylo)) // horizontal pass over the rows the vertical pass reads
-	for y := ylo; y < yhi; y++ {
+	g.vpass(g.hpass(r.x0, r.x1, w, nil), w, r.y0, r.y1, h, dst)
+}
+
+// hpass is resample's horizontal half: every row of g averaged into w cells over
+// [x0, x1), appended to buf. Windows that share their columns share one hpass.
+func (g *grayImage) hpass(x0, x1 float64, w int, buf []float32) []float32 {
+	xw := axisWeights(x0, x1, w, g.w)
+	out := slices.Grow(buf[:0], g.h*w)[:g.h*w]
+	if t3, ok := xw.taps3(g.w); ok {
+		// Downscaling by under 2: at most three taps a cell, unrolled.
+		for y := range g.h {
+			src := g.pix[y*g.w : (y+1)*g.w]
+			o := out[y*w : (y+1)*w]
+			for x := range o {
+				c := &t3[x]
+				p := src[c.lo : c.lo+3 : c.lo+3]
+				o[x] = p[0]*c.w[0] + p[1]*c.w[1] + p[2]*c.w[2]
+			}
+		}
+		return out
+	}
+	for y := range g.h {
 		src := g.pix[y*g.w : (y+1)*g.w]
-		out := tmp[(y-ylo)*w : (y-ylo+1)*w]
+		o := out[y*w : (y+1)*w]
 		k := 0
-		for x := range out {
+		for x := range o {
 			lo, n := int(xw.lo[x]), int(xw.n[x])
+			ws, sp := xw.wt[k:k+n], src[lo:lo+n]
 			var s float32
-			for i, wt := range xw.wt[k : k+n] {
-				s += src[lo+i] * wt
+			for i, wt := range ws {
+				s += sp[i] * wt
 			}
 			k += n
-			out[x] = s
+			o[x] = s
 		}
 	}
+	return out
+}
+
+// tap3 is a cell of at most three taps, padded with zero weights.
+type tap3 struct {
+	lo int
+	w  [3]float32
+}
+
+// taps3 returns the weights as three taps per cell, starting no later than size-3, or
+// false when some cell needs more.
+func (ws weights) taps3(size int) ([]tap3, bool) {
+	if size < 3 {
+		return nil, false
+	}
+	out := make([]tap3, len(ws.lo))
+	k := 0
+	for i := range out {
+		lo, n := int(ws.lo[i]), int(ws.n[i])
+		if n > 3 {
+			return nil, false
+		}
+		start := min(lo, size-3)
+		out[i].lo = start
+		for j := range n {
+			out[i].w[lo-start+j] = ws.wt[k+j]
+		}
+		k += n
+	}
+	return out, true
+}
+
+// vpass is resample's vertical half: the rows of an hpass result (w wide, g.h high)
+// averaged into h cells over [y0, y1).
+func (g *grayImage) vpass(tmp []float32, w int, y0, y1 float64, h int, dst []float32) {
+	yw := axisWeights(y0, y1, h, g.h)
 	k := 0
 	for y := range h {
-		lo, n := int(yw.lo[y])-ylo, int(yw.n[y])
+		lo, n := int(yw.lo[y]), int(yw.n[y])
 		d := dst[y*w : (y+1)*w]
 		clear(d)
 		for i, wt := range yw.wt[k : k+n] {
@@ -354,8 +409,17 @@ func axisWeights(a, b float64, n, size int) weights {
 // quantise rounds a float picture to bytes, as goimagehash would see it in an
 // image.Gray.
 func quantise(src []float32, dst []uint8) {
+	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = uint8(min(255, max(0, v+0.5)))
+		// Comparisons, not min/max: those order NaNs and cost twice as much here.
+		switch {
+		case v <= 0:
+			dst[i] = 0
+		case v >= 255:
+			dst[i] = 255
+		default:
+			dst[i] = uint8(v + 0.5)
+		}
 	}
 }
 
@@ -367,32 +431,35 @@ func (g *grayImage) rotate(deg float64) *grayImage {
 	sin, cos := math.Sin(a), math.Cos(a)
 	cx, cy := float64(g.w)/2, float64(g.h)/2
 	out := newGray(g.w, g.h)
+	maxX, maxY := float64(g.w-1), float64(g.h-1)
 	for y := range g.h {
 		dy := float64(y) + 0.5 - cy
-		for x := range g.w {
-			dx := float64(x) + 0.5 - cx
-			// Inverse rotation: where in the source does this pixel come from?
-			sx := cos*dx + sin*dy + cx - 0.5
-			sy := -sin*dx + cos*dy + cy - 0.5
-			out.pix[y*g.w+x] = g.bilinear(sx, sy)
+		dx := 0.5 - cx
+		// Inverse rotation: where in the source does this pixel come from? It moves by
+		// (cos, -sin) per pixel along the row.
+		sx := cos*dx + sin*dy + cx - 0.5
+		sy := -sin*dx + cos*dy + cy - 0.5
+		row := out.pix[y*g.w : (y+1)*g.w]
+		for x := range row {
+			if sx < -0.5 || sy < -0.5 || sx > maxX+0.5 || sy > maxY+0.5 {
+				row[x] = 255
+			} else {
+				px, py := min(maxX, max(0, sx)), min(maxY, max(0, sy))
+				x0, y0 := int(px), int(py)
+				x1, y1 := min(x0+1, g.w-1), min(y0+1, g.h-1)
+				fx, fy := float32(px-float64(x0)), float32(py-float64(y0))
+				r0, r1 := g.pix[y0*g.w:], g.pix[y1*g.w:]
+				top := r0[x0] + (r0[x1]-r0[x0])*fx
+				bot := r1[x0] + (r1[x1]-r1[x0])*fx
+				row[x] = top + (bot-top)*fy
+			}
+			sx += cos
+			sy -= sin
 		}
 	}
 	return out
 }
 
-func (g *grayImage) bilinear(x, y float64) float32 {
-	if x < -0.5 || y < -0.5 || x > float64(g.w)-0.5 || y > float64(g.h)-0.5 {
-		return 255
-	}
-	x = math.Max(0, math.Min(float64(g.w-1), x))
-	y = math.Max(0, math.Min(float64(g.h-1), y))
-	x0, y0 := int(x), int(y)
-	x1, y1 := min(x0+1, g.w-1), min(y0+1, g.h-1)
-	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
-	top := g.pix[y0*g.w+x0]*(1-fx) + g.pix[y0*g.w+x1]*fx
-	bot := g.pix[y1*g.w+x0]*(1-fx) + g.pix[y1*g.w+x1]*fx
-	return top*(1-fy) + bot*fy
-}
 
 // Background replacement: a product cut out and laid on another colour changes every
 // pixel around it, and a pHash of object-on-white has little to do with one of
