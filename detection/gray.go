@@ -460,7 +460,6 @@ func (g *grayImage) rotate(deg float64) *grayImage {
 	return out
 }
 
-
 // Background replacement: a product cut out and laid on another colour changes every
 // pixel around it, and a pHash of object-on-white has little to do with one of
 // object-on-red. When the picture's outer ring is one flat colour, fillBackground paints
