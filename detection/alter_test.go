@@ -111,6 +111,26 @@ func alterations() []alteration {
 	}
 }
 
+// extraAlterations are reported beside the targets, to show how far the method
+// carries beyond them: the rotated reference hashes are at ±2.5°, so 1.5° and 5°
+// show whether rotate3 merely fits them.
+func extraAlterations() []alteration {
+	return []alteration{
+		{"rotate1.5", func(img *image.RGBA, rng *rand.Rand) image.Image { return alterRotateBy(img, rng, 1.5) }, 90},
+		{"rotate5", func(img *image.RGBA, rng *rand.Rand) image.Image { return alterRotateBy(img, rng, 5) }, 90},
+		{"crop25-35", alterCropMore, 90},
+	}
+}
+
+// alterCropMore keeps 65-75% of each side, beyond the 10-20% target.
+func alterCropMore(img *image.RGBA, rng *rand.Rand) image.Image {
+	b := img.Bounds()
+	kw, kh := 0.65+0.10*rng.Float64(), 0.65+0.10*rng.Float64()
+	w, h := int(float64(b.Dx())*kw), int(float64(b.Dy())*kh)
+	x0, y0 := rng.IntN(b.Dx()-w+1), rng.IntN(b.Dy()-h+1)
+	return toRGBA(img.SubImage(image.Rect(x0, y0, x0+w, y0+h)))
+}
+
 // alterCrop keeps 80-90% of each side, at a random offset.
 func alterCrop(img *image.RGBA, rng *rand.Rand) image.Image {
 	b := img.Bounds()
@@ -131,10 +151,12 @@ func alterHalf(img *image.RGBA, _ *rand.Rand) image.Image {
 
 // alterRotate turns the picture by 3° either way about its centre, on a canvas of the
 // same size; the corners left bare are white.
-func alterRotate(img *image.RGBA, rng *rand.Rand) image.Image {
-	deg := 3.0
+func alterRotate(img *image.RGBA, rng *rand.Rand) image.Image { return alterRotateBy(img, rng, 3) }
+
+// alterRotateBy turns the picture by deg degrees, either way at random.
+func alterRotateBy(img *image.RGBA, rng *rand.Rand, deg float64) image.Image {
 	if rng.IntN(2) == 0 {
-		deg = -3
+		deg = -deg
 	}
 	a := deg * math.Pi / 180
 	sin, cos := math.Sin(a), math.Cos(a)

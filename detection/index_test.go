@@ -216,6 +216,7 @@ func benchIndex(b *testing.B, n int, gen func(*rand.Rand, int) []uint64) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(found)/float64(b.N*len(queries)), "results/query")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	var bruteT time.Duration
 	for _, q := range queries[:20] {

@@ -28,7 +28,7 @@ func TestQualityCorpus(t *testing.T) {
 		t.Skip("set DETECT_CORPUS to a directory of photos (see /work/shared/bench/images.sh)")
 	}
 	start := time.Now()
-	alts := alterations()
+	alts := append(alterations(), extraAlterations()...)
 	full := newTestHasher(t)
 	noTrim := newTestHasher(t)
 	noTrim.noTrim = true
