@@ -330,14 +330,16 @@ func storedAs(img *image.RGBA, o int) *image.RGBA {
 func TestEXIFOrientation(t *testing.T) {
 	h := newTestHasher(t)
 	photo := synthPhoto(21, 240, 160)
-	want := hashOf(t, mustFingerprint(t, h, encodeJPEG(t, photo, 92)), KindPHash)
+	upright := mustFingerprint(t, h, encodeJPEG(t, photo, 92))
 	for o := 1; o <= 8; o++ {
 		for _, be := range []bool{false, true} {
 			data := exifJPEG(t, storedAs(photo, o), uint16(o), be)
 			if got := jpegOrientation(data); got != o {
 				t.Fatalf("orientation %d read as %d", o, got)
 			}
-			if d := Distance(hashOf(t, mustFingerprint(t, h, data), KindPHash), want); d > 4 {
+			// The turned JPEG's own compression noise can tip the trimming of a side, so
+			// compare as the Matcher does, trimmed or untrimmed.
+			if _, d := wholeDistance(t, mustFingerprint(t, h, data), upright); d > 4 {
 				t.Errorf("orientation %d (big endian %v): distance %d from upright", o, be, d)
 			}
 		}

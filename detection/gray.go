@@ -63,24 +63,6 @@ func grayFromImage(img image.Image) *grayImage {
 	return g
 }
 
-// boxDown averages f×f boxes (partial ones at the right and bottom edges over the
-// pixels they hold).
-func (g *grayImage) boxDown(f int) *grayImage {
-	ow, oh := (g.w+f-1)/f, (g.h+f-1)/f
-	out := newGray(ow, oh)
-	cnt := make([]float32, ow*oh)
-	for y := range g.h {
-		o := (y / f) * ow
-		for x, v := range g.pix[y*g.w : (y+1)*g.w] {
-			out.pix[o+x/f] += v
-			cnt[o+x/f]++
-		}
-	}
-	for i := range out.pix {
-		out.pix[i] /= cnt[i]
-	}
-	return out
-}
 
 // grayRow fills row with the luma of the pixels (x0+i, y).
 func grayRow(img image.Image, x0, y int, row []float32) {
