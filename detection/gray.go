@@ -63,7 +63,6 @@ func grayFromImage(img image.Image) *grayImage {
 	return g
 }
 
-
 // grayRow fills row with the luma of the pixels (x0+i, y).
 func grayRow(img image.Image, x0, y int, row []float32) {
 	switch m := img.(type) {
