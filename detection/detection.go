@@ -3,10 +3,13 @@
 // It is the pure, in-memory core of counterfeit detection:
 //
 //   - [Hasher] turns image bytes (JPEG, PNG, WebP, the first frame of a GIF) into a
-//     [Fingerprint]: 64-bit perceptual hashes (pHash, dHash) of the whole picture, of its
-//     mirror image and of overlapping regions, plus 256-bit hashes for a finer check. The
-//     picture is normalised first (EXIF orientation, transparency on white, uniform borders
-//     trimmed), and its size and pixel count are checked before it is decoded.
+//     [Fingerprint]: 64-bit perceptual hashes (goimagehash's pHash and dHash) of the whole
+//     picture, its mirror image, slightly rotated copies and 27 overlapping windows, plus
+//     two 32×32 grey thumbnails for a finer check. The picture is normalised first (EXIF
+//     orientation, transparency on white, uniform borders trimmed, a plain background
+//     painted white for one extra hash), and its size and pixel count are checked before
+//     it is decoded. JPEGs are decoded downscaled in the DCT domain by libjpeg-turbo
+//     (cgo); a build without cgo uses image/jpeg, with equivalent fingerprints.
 //   - [Index] finds all 64-bit hashes within a Hamming radius of a query hash among millions
 //     of references (multi-index hashing), while references keep arriving.
 //   - [Matcher] holds the references' fingerprints, asks the index for candidates and
@@ -57,7 +60,9 @@ type HashConfig struct {
 }
 
 // DefaultHashConfig returns the limits used by the server and the offline tools: 32 MiB,
-// 64 megapixels (a 10000×6400 photo), sides of at least 16 pixels.
+// 64 megapixels (a 10000×6400 photo), sides of at least 16 pixels. A JPEG of that size
+// costs libjpeg-turbo a few tens of megabytes; a 16-bit RGBA PNG of that size is decoded
+// in full by image/png, 512 MB: bound the number of concurrent Hashers accordingly.
 func DefaultHashConfig() HashConfig {
 	return HashConfig{MaxBytes: 32 << 20, MaxPixels: 64_000_000, MinSide: 16}
 }

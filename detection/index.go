@@ -80,7 +80,8 @@ func (ix *Index) Add(hash uint64, id uint32) {
 }
 
 // AddBatch inserts many hashes at once (ids[i] for hashes[i]), building one segment
-// directly: the way to load the references at start-up.
+// directly: the way to load the references at start-up. It panics if the slices differ
+// in length, a programming error.
 func (ix *Index) AddBatch(hashes []uint64, ids []uint32) {
 	if len(hashes) != len(ids) {
 		panic("detection: AddBatch with unequal lengths")
