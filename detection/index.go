@@ -313,9 +313,8 @@ func (s *segment) query(q uint64, radius int, out []Neighbor) []Neighbor {
 		// Two passes, so the memory system works on many independent loads at once: first
 		// every probed bucket's bounds (an offsets-table miss each), then the buckets.
 		qk := b.sub(q)
-		sc.masks = appendMasks(sc.masks[:0], b.width, rs[j])
 		sc.spans = sc.spans[:0]
-		for _, m := range sc.masks {
+		for _, m := range masksFor(b.width, rs[j]) {
 			k := qk ^ m
 			if lo, hi := b.offsets[k], b.offsets[k+1]; lo < hi {
 				sc.spans = append(sc.spans, span{lo, hi, uint32(bits.OnesCount32(m))})
@@ -352,11 +351,29 @@ func (s *segment) query(q uint64, radius int, out []Neighbor) []Neighbor {
 type span struct{ lo, hi, d uint32 }
 
 type queryScratch struct {
-	masks []uint32
 	spans []span
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(queryScratch) }}
+
+// maskCache memoises masksFor: a few lists (one per block width and radius in use),
+// computed once and then only read.
+var maskCache sync.Map // w<<8 | r → []uint32
+
+// masksFor returns every w-bit mask of at most r set bits, ordered so that masks equal
+// but for their low four bits are adjacent: the sub-keys they probe then share a
+// 64-byte line of the offsets table, which turns about half the probes' cache misses
+// into hits.
+func masksFor(w uint, r int) []uint32 {
+	key := w<<8 | uint(r)
+	if m, ok := maskCache.Load(key); ok {
+		return m.([]uint32)
+	}
+	m := appendMasks(nil, w, r)
+	slices.SortStableFunc(m, func(a, b uint32) int { return cmp.Compare(a>>4, b>>4) })
+	maskCache.Store(key, m)
+	return m
+}
 
 // appendMasks appends every w-bit mask of at most r set bits, the zero mask first.
 func appendMasks(dst []uint32, w uint, r int) []uint32 {
