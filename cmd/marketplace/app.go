@@ -16,10 +16,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"marketplace/internal/audit"
 	"marketplace/internal/auth"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
+	"marketplace/licensing"
 )
 
 // Main is the whole program, wired: the database, every slice's service, the web server and the
@@ -32,7 +32,8 @@ type Main struct {
 	Web  *web.Server
 	Jobs *river.Client[pgx.Tx] // inserts jobs, and works them when the process runs workers
 
-	Auth *auth.Service
+	Auth      *auth.Service
+	Licensing *licensing.Service
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
@@ -45,7 +46,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas([]postgres.Schema{auth.Schema, audit.Schema})
+	return postgres.Schemas(licensing.Schemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -72,6 +73,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Auth = auth.NewService(db, auth.DefaultLimits)
+	m.Licensing = licensing.NewService(db, licensing.WithLogger(m.Log.With("slice", "licensing")))
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
@@ -103,6 +105,10 @@ func (m *Main) Run(ctx context.Context, opts RunOptions) error {
 		if len(pending) > 0 {
 			return fmt.Errorf("the database has unapplied migrations (%s): run `marketplace migrate` or start with --migrate", strings.Join(pending, ", "))
 		}
+	}
+	// The coverage snapshot must be loaded before anything asks a coverage question.
+	if err := m.Licensing.Start(ctx); err != nil {
+		return err
 	}
 	if err := m.startJobs(ctx, opts.Work); err != nil {
 		return err
@@ -149,6 +155,9 @@ func (m *Main) serve() error {
 	if err := auth.Routes(srv, m.Auth); err != nil {
 		return err
 	}
+	if err := licensing.Routes(srv, m.Licensing); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return err
@@ -175,6 +184,9 @@ func (m *Main) Close() error {
 	}
 	if m.Jobs != nil && m.working {
 		errs = append(errs, m.Jobs.Stop(ctx))
+	}
+	if m.Licensing != nil {
+		m.Licensing.Close()
 	}
 	if m.DB != nil {
 		m.DB.Close()

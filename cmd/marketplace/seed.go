@@ -8,6 +8,7 @@ import (
 	"marketplace/internal/auth"
 	"marketplace/internal/fault"
 	"marketplace/internal/web"
+	"marketplace/licensing"
 )
 
 // DemoPassword is every demo account's password; `make run` prints it with the accounts.
@@ -15,19 +16,25 @@ const DemoPassword = "olympic-demo-2028"
 
 // demoAccount is one account of the demo world.
 type demoAccount struct {
-	Email string
-	Role  web.Role
+	Email      string
+	Role       web.Role
+	LicenseeID int64
 }
 
 // Seed loads the demo world; running it again changes nothing that is already there.
 func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
+	registry, err := licensing.Seed(ctx, m.Licensing)
+	if err != nil {
+		return err
+	}
 	accounts := []demoAccount{
-		{"admin@demo.olympics.test", web.RoleAdmin},
-		{"analyst@demo.olympics.test", web.RoleAnalyst},
-		{"fan@demo.olympics.test", web.RoleFan},
+		{"admin@demo.olympics.test", web.RoleAdmin, 0},
+		{"analyst@demo.olympics.test", web.RoleAnalyst, 0},
+		{"fan@demo.olympics.test", web.RoleFan, 0},
+		{"licensee@demo.olympics.test", web.RoleLicensee, registry.LicenseeID("Maison Bleue Textiles")},
 	}
 	for _, a := range accounts {
-		if err := m.ensureUser(ctx, auth.NewUser{Email: a.Email, Password: DemoPassword, Role: a.Role}); err != nil {
+		if err := m.ensureUser(ctx, auth.NewUser{Email: a.Email, Password: DemoPassword, Role: a.Role, LicenseeID: a.LicenseeID}); err != nil {
 			return err
 		}
 	}
