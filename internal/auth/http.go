@@ -3,7 +3,6 @@ package auth
 import (
 	"embed"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -199,10 +198,4 @@ func (h *Handler) me(c echo.Context) error {
 }
 
 // safeNext keeps redirects after login on this site: only local paths are followed.
-func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return ""
-	}
-	return next
-}
+func safeNext(next string) string { return web.LocalPath(next, "") }

@@ -49,7 +49,9 @@ type Page struct {
 	CSRF     string
 	Lang     string // BCP 47 tag of the page's language
 	Path     string
+	Here     string // path and query, for "come back here" links
 	Flash    string
+	Market   Market
 	Now      time.Time
 	printer  *message.Printer
 	tag      language.Tag
@@ -70,6 +72,11 @@ func (p *Page) T(key string, args ...any) string {
 
 // Money formats an amount for the page's language.
 func (p *Page) Money(m money.Money) string { return m.Format(p.tag) }
+
+// MarketCountries, MarketCurrencies and LanguageChoices feed the market selector in the layout.
+func (p *Page) MarketCountries() []MarketCountry  { return MarketCountries }
+func (p *Page) MarketCurrencies() []string        { return MarketCurrencies }
+func (p *Page) LanguageChoices() []LanguageChoice { return LanguageChoices }
 
 // Home is the caller's landing page.
 func (p *Page) Home() string { return p.homePath }
@@ -186,6 +193,8 @@ func (s *Server) FillPage(c echo.Context, data PageData) {
 	p.Lang, p.tag = tag.String(), tag
 	p.printer = message.NewPrinter(tag, message.Catalog(s.Pages.Messages))
 	p.Path = c.Request().URL.Path
+	p.Here = c.Request().URL.RequestURI()
+	p.Market = MarketOf(c)
 	p.Now = time.Now()
 	if p.Caller != nil {
 		p.homePath = s.Home(p.Caller.Role)

@@ -175,6 +175,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	e.POST("/market", s.chooseMarket)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler())))
 	return s, nil
 }
