@@ -7,6 +7,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 CORPUS=${1:-}
+if [ -z "$CORPUS" ]; then
+    # The corpus is built once from Debian packages and never committed (bench-out/ is ignored).
+    CORPUS=bench-out/corpus/A
+    if [ ! -d "$CORPUS" ]; then
+        SHARED=${SHARED_DIR:-../shared}
+        DEB_CACHE=${DEB_CACHE:-$PWD/bench-out/deb-cache} "$SHARED/bench/images.sh" bench-out/corpus
+    fi
+fi
 echo "== hash throughput (1 core)"
 DETECT_CORPUS=$CORPUS go test -run '^$' -bench HashThroughput -cpu 1 -benchtime 5x ./detection/
 echo "== index: 1M and 10M references, uniform and clustered hashes"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -216,4 +217,72 @@ func TestBrowserRegisterLogoutLogin(t *testing.T) {
 	phone := browsertest.New(t, m.url(""), browsertest.Options{Phone: true})
 	phone.Open("/login")
 	phone.Screenshot("phone-login")
+}
+
+// TestRolesAndTenants proves the role and tenant walls on the API: an analyst cannot do an
+// admin's work, and a licensee cannot see another licensee's records (404: not yours).
+func TestRolesAndTenants(t *testing.T) {
+	t.Parallel()
+	m := startMain(t)
+	ctx := context.Background()
+	keyOf := func(email string) string {
+		u, err := m.Auth.UserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _, err := m.Auth.CreateAPIKey(ctx, u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + key
+	}
+	c := newClient(t, m)
+	post := func(path, auth, body string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, m.url(path), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", auth)
+		return c.do(req)
+	}
+
+	t.Run("ErrAnalystCallingAdminRoute", func(t *testing.T) {
+		resp, body := post("/api/v1/licensees", keyOf("analyst@demo.olympics.test"), `{"name":"Sneaky Ltd","country":"FR","contact_email":"a@b.example"}`)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Fatalf("status %d %s", resp.StatusCode, body)
+		}
+		_, list := c.get("/api/v1/licensees?q=Sneaky", "Authorization", keyOf("admin@demo.olympics.test"))
+		if strings.Contains(list, "Sneaky") {
+			t.Fatal("the refused call created a licensee")
+		}
+	})
+	t.Run("ErrLicenseeReadingAnotherLicensee", func(t *testing.T) {
+		key := keyOf("licensee@demo.olympics.test")
+		var me struct {
+			LicenseeID int64 `json:"licensee_id"`
+		}
+		_, body := c.get("/api/v1/me", "Authorization", key)
+		if err := json.Unmarshal([]byte(body), &me); err != nil || me.LicenseeID == 0 {
+			t.Fatalf("me: %s", body)
+		}
+		if resp, body := c.get("/api/v1/licensees/"+itoa(me.LicenseeID), "Authorization", key); resp.StatusCode != http.StatusOK {
+			t.Fatalf("own licensee: %d %s", resp.StatusCode, body)
+		}
+		other := m.otherLicensee(t, me.LicenseeID)
+		for _, path := range []string{"/api/v1/licensees/" + itoa(other), "/api/v1/licensees/" + itoa(other) + "/licences"} {
+			if resp, body := c.get(path, "Authorization", key); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+			}
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// otherLicensee returns a licensee of the demo that is not id.
+func (m *Main) otherLicensee(t *testing.T, id int64) int64 {
+	t.Helper()
+	var other int64
+	if err := m.DB.QueryRow(context.Background(), "SELECT id FROM licensees WHERE id <> $1 ORDER BY id LIMIT 1", id).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	return other
 }
