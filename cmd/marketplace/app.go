@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"marketplace/catalog"
 	"marketplace/internal/auth"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
@@ -34,6 +35,7 @@ type Main struct {
 
 	Auth      *auth.Service
 	Licensing *licensing.Service
+	Catalog   *catalog.Service
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
@@ -46,7 +48,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -74,6 +76,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.DB = db
 	m.Auth = auth.NewService(db, auth.DefaultLimits)
 	m.Licensing = licensing.NewService(db, licensing.WithLogger(m.Log.With("slice", "licensing")))
+	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog"))); err != nil {
+		return err
+	}
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"marketplace/catalog"
 	"marketplace/internal/auth"
 	"marketplace/internal/fault"
 	"marketplace/internal/web"
@@ -71,5 +72,6 @@ func describe(err error) error {
 
 // newIndependentSeller makes a seller account for `users create --role seller`.
 func (m *Main) newIndependentSeller(ctx context.Context, email, country string) (int64, error) {
-	return 0, fault.New(fault.Unprocessable, "sellers arrive with the catalogue; pass --seller ID")
+	seller, err := m.Catalog.CreateSeller(ctx, catalog.NewSeller{Kind: catalog.SellerIndependent, Name: email, Country: country, ContactEmail: email})
+	return seller.ID, err
 }

@@ -1,0 +1,323 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"marketplace/internal/audit"
+	"marketplace/internal/fault"
+	"marketplace/internal/money"
+	"marketplace/internal/postgres"
+	"marketplace/licensing"
+)
+
+// NewListing is a seller's offer as it arrives. ImageIDs are pictures already stored with
+// PutImage, first the main one.
+type NewListing struct {
+	Title       string
+	Description string
+	Price       money.Money
+	Stock       int
+	Territories []string
+	ShipsFrom   string // defaults to the seller's
+	ProductSKU  string // the official SKU the seller claims to sell, optional
+	Property    string // the property it claims, optional (taken from the product when a SKU is given)
+	Category    string
+	ImageIDs    []int64
+}
+
+// listingColumns reads a listing joined with its claimed product (alias p).
+const listingColumns = `l.id, l.seller_id, coalesce(l.product_id, 0), coalesce(p.licensee_id, 0), l.claimed_sku,
+	(l.product_id IS NOT NULL AND l.claimed_sku = '' AND s.kind = 'licensee'), l.slug, l.title, l.description,
+	coalesce(l.property, ''), l.category, l.price_amount, l.currency, l.stock, l.territories, l.ships_from,
+	l.status, l.status_reason, l.created_at, l.updated_at`
+
+const listingFrom = ` FROM listings l JOIN sellers s ON s.id = l.seller_id LEFT JOIN products p ON p.id = l.product_id`
+
+func scanListing(row pgx.Row) (Listing, error) {
+	var l Listing
+	err := row.Scan(&l.ID, &l.SellerID, &l.ProductID, &l.LicenseeID, &l.ClaimedSKU, &l.Official, &l.Slug, &l.Title,
+		&l.Description, &l.Property, &l.Category, &l.Price.Amount, &l.Price.Currency, &l.Stock, &l.Territories,
+		&l.ShipsFrom, &l.Status, &l.StatusReason, &l.CreatedAt, &l.UpdatedAt)
+	return l, err
+}
+
+// Listing returns one listing, whatever its status, with its images.
+func (s *Service) Listing(ctx context.Context, id int64) (Listing, error) {
+	l, err := scanListing(s.db.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.id = $1`, id))
+	if err != nil {
+		return Listing{}, postgres.Err(err, "listing")
+	}
+	l.Images, err = s.listingImages(ctx, s.db, l.ID)
+	return l, err
+}
+
+// ListingBySlug returns one listing by its slug, whatever its status, with its images.
+func (s *Service) ListingBySlug(ctx context.Context, slug string) (Listing, error) {
+	l, err := scanListing(s.db.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.slug = $1`, slug))
+	if err != nil {
+		return Listing{}, postgres.Err(err, "listing")
+	}
+	l.Images, err = s.listingImages(ctx, s.db, l.ID)
+	return l, err
+}
+
+// ListingFilter narrows Listings. Zero fields do not filter.
+type ListingFilter struct {
+	SellerID   int64
+	ProductID  int64
+	Status     ListingStatus
+	AfterID    int64 // keyset paging: listings with a greater id
+	Limit      int   // default 100, at most 1000
+	WithImages bool
+}
+
+// Listings lists listings by id.
+func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+listingColumns+listingFrom+`
+		WHERE ($1 = 0 OR l.seller_id = $1) AND ($2 = 0 OR l.product_id = $2) AND ($3 = '' OR l.status = $3) AND l.id > $4
+		ORDER BY l.id LIMIT $5`, f.SellerID, f.ProductID, string(f.Status), f.AfterID, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Listing, error) { return scanListing(r) })
+	if err != nil || !f.WithImages {
+		return out, err
+	}
+	for i := range out {
+		if out[i].Images, err = s.listingImages(ctx, s.db, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// listingImages returns a listing's pictures, the main one first. A licensee's own listing
+// shows its product's pictures.
+func (s *Service) listingImages(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, id int64) ([]Image, error) {
+	rows, err := q.Query(ctx, `SELECT i.id, i.content_type, i.width, i.height, i.bytes FROM listing_images li
+		JOIN images i ON i.id = li.image_id WHERE li.listing_id = $1
+		UNION ALL
+		SELECT i.id, i.content_type, i.width, i.height, i.bytes FROM listings l
+		JOIN product_images pi ON pi.product_id = l.product_id JOIN images i ON i.id = pi.image_id
+		WHERE l.id = $1 AND l.claimed_sku = '' AND NOT EXISTS (SELECT 1 FROM listing_images WHERE listing_id = $1)
+		ORDER BY 1`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Image])
+}
+
+// SetListingStatus moves a listing to status inside tx (the caller's transaction: a
+// screening result, an analyst's decision), records the takedown or release in the audit log,
+// and tells the outbox. Setting the status it already has changes nothing.
+func (s *Service) SetListingStatus(ctx context.Context, tx pgx.Tx, id int64, status ListingStatus, reason string) error {
+	if !status.Valid() || status == StatusPending {
+		return fault.Validation("the status is not valid", fault.Field("status", "must be live, held, blocked or removed"))
+	}
+	var before ListingStatus
+	err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&before)
+	if err != nil {
+		return postgres.Err(err, "listing")
+	}
+	if before == status {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE listings SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1`,
+		id, status, reason); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, nil, "listing."+string(status), "listing", itoa(id),
+		map[string]string{"status": string(before)}, map[string]string{"status": string(status)}, reason); err != nil {
+		return err
+	}
+	return s.changed(ctx, tx, id)
+}
+
+// changed writes the outbox row for listing id and wakes its readers at commit.
+func (s *Service) changed(ctx context.Context, tx pgx.Tx, id int64) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO catalog_changes (listing_id) VALUES ($1)`, id); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_notify('catalog_changes', $1)`, itoa(id))
+	return err
+}
+
+// Change is one outbox row: listing ListingID changed (read it again with Listing).
+type Change struct {
+	ID        int64
+	ListingID int64
+}
+
+// ChangesNotifyChannel is the channel a NOTIFY is sent on with each change.
+const ChangesNotifyChannel = "catalog_changes"
+
+// ChangesSince returns up to limit outbox rows after id, oldest first. A reader stores the
+// last id it applied, so a crash replays rather than loses updates.
+func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.db.Query(ctx, `SELECT id, listing_id FROM catalog_changes WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Change])
+}
+
+// CreateListing validates and inserts a seller's listing as pending, together with its
+// screening job, in one transaction.
+func (s *Service) CreateListing(ctx context.Context, sellerID int64, n NewListing) (Listing, error) {
+	seller, err := s.Seller(ctx, sellerID)
+	if err != nil {
+		return Listing{}, err
+	}
+	if seller.Status != SellerActive {
+		return Listing{}, fault.New(fault.Forbidden, "this seller account is suspended: %s", seller.StatusReason)
+	}
+	var id int64
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+		id, err = s.insertListing(ctx, tx, seller, n)
+		return err
+	})
+	if err != nil {
+		return Listing{}, err
+	}
+	return s.Listing(ctx, id)
+}
+
+// insertListing checks n and writes it, its images, its outbox row and its screening job in tx.
+func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n NewListing) (int64, error) {
+	var bad fault.Fields
+	n.Title = strings.TrimSpace(n.Title)
+	n.Description = strings.TrimSpace(n.Description)
+	if n.Title == "" || len(n.Title) > 300 {
+		bad.Add("title", "give a title of 1 to 300 characters")
+	}
+	if len(n.Description) > 20000 {
+		bad.Add("description", "at most 20000 characters")
+	}
+	cur, err := money.ParseCurrency(n.Price.Currency)
+	if err != nil {
+		bad.Add("currency", "%s", err.Error())
+	}
+	n.Price.Currency = cur
+	if n.Price.Amount <= 0 {
+		bad.Add("price_amount", "must be a positive amount in the currency's minor unit")
+	}
+	if n.Stock < 0 || n.Stock > 1_000_000 {
+		bad.Add("stock", "must be between 0 and 1000000")
+	}
+	territories := make([]string, 0, len(n.Territories))
+	for _, t := range n.Territories {
+		if t = strings.ToUpper(strings.TrimSpace(t)); t != "" {
+			territories = append(territories, t)
+		}
+	}
+	if err := licensing.ValidateTerritories(territories); err != nil {
+		bad.Add("territories", "name ISO 3166-1 alpha-2 country codes such as FR, or WORLD")
+	}
+	n.ShipsFrom = strings.ToUpper(strings.TrimSpace(n.ShipsFrom))
+	if n.ShipsFrom == "" {
+		n.ShipsFrom = seller.ShipsFrom
+	}
+	if !licensing.IsCountry(n.ShipsFrom) {
+		bad.Add("ships_from", "%q is not an ISO 3166-1 alpha-2 country code", n.ShipsFrom)
+	}
+	if len(n.ImageIDs) == 0 {
+		bad.Add("images", "add at least one photo")
+	}
+	if len(n.ImageIDs) > 12 {
+		bad.Add("images", "at most 12 photos")
+	}
+	if n.Category != "" && !licensing.IsCategory(n.Category) {
+		bad.Add("category", "%q is not a product category", n.Category)
+	}
+	var productID *int64
+	n.ProductSKU = strings.TrimSpace(n.ProductSKU)
+	if n.ProductSKU != "" {
+		// A claimed SKU names an official product; the claim is what screening checks.
+		var pid int64
+		var property, category string
+		err := tx.QueryRow(ctx, `SELECT p.id, p.property, p.category FROM variants v JOIN products p ON p.id = v.product_id
+			WHERE v.sku = $1 ORDER BY p.id LIMIT 1`, n.ProductSKU).Scan(&pid, &property, &category)
+		switch {
+		case err == nil:
+			productID = &pid
+			n.Property, n.Category = property, category
+		case errors.Is(err, pgx.ErrNoRows):
+			bad.Add("product_sku", "no official product has SKU %q", n.ProductSKU)
+		default:
+			return 0, err
+		}
+	}
+	var property *string
+	if n.Property != "" {
+		property = &n.Property
+	}
+	if err := bad.Err("the listing is not valid"); err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO listings (seller_id, product_id, claimed_sku, slug, title, description, property,
+		category, price_amount, currency, stock, territories, ships_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		seller.ID, productID, n.ProductSKU, Slug(n.Title), n.Title, n.Description, property, n.Category,
+		n.Price.Amount, n.Price.Currency, n.Stock, territories, n.ShipsFrom).Scan(&id)
+	if err != nil {
+		return 0, postgres.Err(err, "listing")
+	}
+	for i, img := range n.ImageIDs {
+		if _, err := tx.Exec(ctx, `INSERT INTO listing_images (listing_id, position, image_id) VALUES ($1, $2, $3)`, id, i, img); err != nil {
+			return 0, postgres.Err(err, "listing image")
+		}
+	}
+	if err := s.changed(ctx, tx, id); err != nil {
+		return 0, err
+	}
+	return id, s.InsertScreening(ctx, tx, id)
+}
+
+// Slug makes a URL name from a title: lower-case ASCII words joined by hyphens, then a random
+// suffix so that two listings with one title never collide.
+func Slug(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(strings.ToLower(title)) {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		case unicode.Is(unicode.Mn, r):
+			// accents fall away: é → e
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	base := strings.Trim(b.String(), "-")
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
+	if base == "" {
+		return "item-" + hex.EncodeToString(suffix[:])
+	}
+	return base + "-" + hex.EncodeToString(suffix[:])
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
