@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
+	"marketplace/detection"
 	"marketplace/internal/auth"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
@@ -36,6 +37,7 @@ type Main struct {
 	Auth      *auth.Service
 	Licensing *licensing.Service
 	Catalog   *catalog.Service
+	Detection *detection.Service
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
@@ -48,7 +50,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -79,9 +81,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog"))); err != nil {
 		return err
 	}
+	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection"))); err != nil {
+		return err
+	}
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
+	m.periodic = append(m.periodic, detection.RegisterJobs(m.workers, m.Detection)...)
 	return nil
 }
 
@@ -113,6 +119,10 @@ func (m *Main) Run(ctx context.Context, opts RunOptions) error {
 	}
 	// The coverage snapshot must be loaded before anything asks a coverage question.
 	if err := m.Licensing.Start(ctx); err != nil {
+		return err
+	}
+	// The reference pictures must be in memory before a screening or a photo check.
+	if err := m.Detection.Start(ctx); err != nil {
 		return err
 	}
 	if err := m.startJobs(ctx, opts.Work); err != nil {
@@ -189,6 +199,9 @@ func (m *Main) Close() error {
 	}
 	if m.Jobs != nil && m.working {
 		errs = append(errs, m.Jobs.Stop(ctx))
+	}
+	if m.Detection != nil {
+		m.Detection.Close()
 	}
 	if m.Licensing != nil {
 		m.Licensing.Close()
