@@ -93,21 +93,6 @@ func isListingNotFound(ctx context.Context, s *Service, id int64) bool {
 	return fault.CodeOf(err) == fault.NotFound
 }
 
-// ProductImages is what the product_references job needs of an official product.
-type ProductImages struct {
-	LicenseeID int64
-	Approved   bool    // only an approved product's images are references
-	ImageIDs   []int64 // its pictures
-}
-
-// ProductSource gives a product's images; the catalogue is one (see NewService).
-type ProductSource interface {
-	ProductImages(ctx context.Context, productID int64) (ProductImages, error)
-}
-
-// WithProductSource sets where the product_references job reads products.
-func WithProductSource(p ProductSource) Option { return func(s *Service) { s.products = p } }
-
 // productRefsWorker fingerprints an approved product's images and makes them its official
 // references (withdrawing images it no longer shows). A product that is not approved has
 // none.
@@ -132,16 +117,14 @@ func (w *productRefsWorker) Work(ctx context.Context, job *river.Job[catalog.Pro
 // official references; a product not approved loses its references. Images that cannot be
 // fingerprinted are skipped (and logged). It reports whether the references changed.
 func (s *Service) UpdateProductReferences(ctx context.Context, productID int64) (bool, error) {
-	if s.products == nil {
-		return false, fault.New(fault.Unavailable, "detection: no product source")
-	}
-	p, err := s.products.ProductImages(ctx, productID)
+	p, err := s.catalog.Product(ctx, productID)
 	if err != nil {
 		return false, err
 	}
 	var ids []int64
-	if p.Approved {
-		for _, id := range p.ImageIDs {
+	if p.Status == catalog.ProductApproved {
+		for _, img := range p.Images {
+			id := img.ID
 			if _, err := s.Fingerprint(ctx, id); err != nil {
 				if fault.CodeOf(err) == fault.Unprocessable {
 					s.log.Warn("detection: official image cannot be a reference", "product_id", productID, "image_id", id, "err", err)

@@ -69,19 +69,6 @@ func (ti *testImages) ImageBytes(_ context.Context, id int64) ([]byte, string, e
 	return d, "image/jpeg", nil
 }
 
-// testProducts reads products from the catalogue's tables: the catalogue's own product API
-// stands in for it in the program.
-type testProducts struct{ pool *pgxpool.Pool }
-
-func (tp testProducts) ProductImages(ctx context.Context, id int64) (ProductImages, error) {
-	var p ProductImages
-	var status string
-	err := tp.pool.QueryRow(ctx, `SELECT licensee_id, status, ARRAY(SELECT image_id FROM product_images WHERE product_id = p.id ORDER BY position)
-		FROM products p WHERE id = $1`, id).Scan(&p.LicenseeID, &status, &p.ImageIDs)
-	p.Approved = status == "approved"
-	return p, postgres.Err(err, "product")
-}
-
 // recordingCases is a CaseOpener that writes nothing but remembers the cases it opened.
 type recordingCases struct {
 	mu    sync.Mutex
@@ -142,7 +129,7 @@ func newWorld(t *testing.T) *world {
 // newService starts another pipeline on the world's database: another process.
 func (w *world) newService(opts ...Option) *Service {
 	w.t.Helper()
-	opts = append([]Option{WithImageSource(w.images), WithProductSource(testProducts{w.pool}), WithPollInterval(200 * time.Millisecond)}, opts...)
+	opts = append([]Option{WithImageSource(w.images), WithPollInterval(200 * time.Millisecond)}, opts...)
 	svc, err := NewService(w.pool, w.cat, opts...)
 	if err != nil {
 		w.t.Fatal(err)

@@ -61,16 +61,15 @@ type CaseInput struct {
 // listings) in an in-memory Matcher that every process keeps current, screens listings in
 // River jobs and sets their status through the catalogue.
 type Service struct {
-	db       *pgxpool.Pool
-	catalog  *catalog.Service
-	images   ImageSource
-	products ProductSource
-	hasher   *Hasher
-	jobs     *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
-	log      *slog.Logger
-	now      func() time.Time
-	poll     time.Duration
-	match    MatchConfig
+	db      *pgxpool.Pool
+	catalog *catalog.Service
+	images  ImageSource
+	hasher  *Hasher
+	jobs    *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
+	log     *slog.Logger
+	now     func() time.Time
+	poll    time.Duration
+	match   MatchConfig
 
 	caseMu sync.RWMutex
 	cases  CaseOpener
