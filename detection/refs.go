@@ -15,19 +15,16 @@ import (
 	"marketplace/internal/postgres"
 )
 
-// RefKind is what a reference picture stands for.
-type RefKind string
-
-// The kinds of reference.
+// The kinds of reference picture (Reference.Kind, ImageMatch.Kind).
 const (
 	// RefOfficial is an official product image: a copy by anyone but its licensee or an
 	// authorised reseller is suspect.
-	RefOfficial RefKind = "official"
+	RefOfficial = "official"
 	// RefCounterfeit is a picture an analyst judged counterfeit.
-	RefCounterfeit RefKind = "counterfeit"
-	// RefRemoved is a picture of a listing an analyst took down for another reason (an
-	// unauthorised seller): the same photo from another seller is suspect.
-	RefRemoved RefKind = "removed"
+	RefCounterfeit = "counterfeit"
+	// RefRemovedListing is a picture of a listing an analyst took down for another reason
+	// (an unauthorised seller): the same photo from another seller is suspect.
+	RefRemovedListing = "removed_listing"
 )
 
 // Reference is one reference picture. Several references may share one image (one photo
@@ -35,7 +32,7 @@ const (
 type Reference struct {
 	ID         int64     `json:"id"`
 	ImageID    int64     `json:"image_id"`
-	Kind       RefKind   `json:"kind"`
+	Kind       string    `json:"kind"`
 	ProductID  int64     `json:"product_id,omitempty"`
 	LicenseeID int64     `json:"licensee_id,omitempty"`
 	CaseID     int64     `json:"case_id,omitempty"`
@@ -352,14 +349,14 @@ func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, li
 		return err
 	}
 	for _, img := range l.Images {
-		if err := s.addListingReference(ctx, tx, RefRemoved, img.ID, caseID, listingID, l.SellerID); err != nil {
+		if err := s.addListingReference(ctx, tx, RefRemovedListing, img.ID, caseID, listingID, l.SellerID); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) addListingReference(ctx context.Context, tx pgx.Tx, kind RefKind, imageID, caseID, listingID, sellerID int64) error {
+func (s *Service) addListingReference(ctx context.Context, tx pgx.Tx, kind string, imageID, caseID, listingID, sellerID int64) error {
 	// The picture must have a fingerprint to be matched; a listing's pictures normally have
 	// one since its screening.
 	if _, err := s.Fingerprint(ctx, imageID); err != nil {
@@ -448,7 +445,7 @@ func (s *Service) CheckPhoto(ctx context.Context, data []byte) (PhotoCheck, erro
 				seen[m.ProductID] = true
 				pc.Official = append(pc.Official, OfficialMatch{ProductID: m.ProductID, LicenseeID: m.LicenseeID, ImageID: m.ImageID, Distance: m.Distance})
 			}
-		case RefCounterfeit, RefRemoved:
+		case RefCounterfeit, RefRemovedListing:
 			if !pc.Counterfeit || m.Distance < pc.CounterfeitDistance {
 				pc.CounterfeitDistance = m.Distance
 			}

@@ -48,7 +48,7 @@ type Reason struct {
 type ScreeningMatch struct {
 	ImageID     int64   `json:"image_id"`     // the listing's photo
 	RefImageID  int64   `json:"ref_image_id"` // the reference picture
-	Kind        RefKind `json:"kind"`
+	Kind        string  `json:"kind"`
 	ProductID   int64   `json:"product_id,omitempty"`
 	LicenseeID  int64   `json:"licensee_id,omitempty"`
 	SellerID    int64   `json:"seller_id,omitempty"`
@@ -124,7 +124,7 @@ func judgeImages(ev *Evidence) Judgement {
 			case RefCounterfeit:
 				add("known_counterfeit", 100, "photo %d matches a picture analysts judged counterfeit (case %d, distance %d of 64)",
 					p.ImageID, m.CaseID, m.Distance)
-			case RefRemoved:
+			case RefRemovedListing:
 				if m.SellerID != ev.Seller.ID {
 					add("removed_listing_photo", 50, "photo %d matches a photo of another seller's removed listing %d (distance %d of 64)",
 						p.ImageID, m.ListingID, m.Distance)

@@ -31,12 +31,12 @@ INSERT INTO reference_state (version) VALUES (0);
 CREATE TABLE image_references (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     image_id    bigint NOT NULL REFERENCES images (id),
-    kind        text NOT NULL CHECK (kind IN ('official', 'counterfeit', 'removed')),
+    kind        text NOT NULL CHECK (kind IN ('official', 'counterfeit', 'removed_listing')),
     product_id  bigint REFERENCES products (id),    -- official: the product it shows
     licensee_id bigint REFERENCES licensees (id),   -- official: that product's licensee
-    case_id     bigint,                             -- counterfeit, removed: the analyst's case
-    listing_id  bigint REFERENCES listings (id),    -- counterfeit, removed: where it was seen
-    seller_id   bigint REFERENCES sellers (id),     -- counterfeit, removed: who listed it
+    case_id     bigint,                             -- counterfeit, removed_listing: the analyst's case
+    listing_id  bigint REFERENCES listings (id),    -- counterfeit, removed_listing: where it was seen
+    seller_id   bigint REFERENCES sellers (id),     -- counterfeit, removed_listing: who listed it
     version     bigint NOT NULL,
     added_at    timestamptz NOT NULL DEFAULT now(),
     withdrawn_at timestamptz,
