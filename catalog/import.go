@@ -99,8 +99,8 @@ type ImportRequest struct {
 	ImagesSize     int64
 	ImagesFilename string
 	DryRun         bool
-	ClientRef      string      // a caller's reference to find the running import by (the page's progress bar)
-	Store          ImageStore  // where pictures go; defaults to the catalogue itself
+	ClientRef      string       // a caller's reference to find the running import by (the page's progress bar)
+	Store          ImageStore   // where pictures go; defaults to the catalogue itself
 	Progress       func(Import) // called a few times a second while it runs, and at the end
 }
 
