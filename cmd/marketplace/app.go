@@ -38,6 +38,7 @@ type Main struct {
 	Licensing *licensing.Service
 	Catalog   *catalog.Service
 	Detection *detection.Service
+	Review    *detection.Review
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
@@ -50,7 +51,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -84,6 +85,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection"))); err != nil {
 		return err
 	}
+	m.Review = detection.NewReview(db, m.Catalog, detection.WithReviewLogger(m.Log.With("slice", "review")))
+	m.Review.SetLibrary(m.Detection)
+	m.Detection.SetCaseOpener(m.Review)
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
