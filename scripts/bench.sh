@@ -23,3 +23,6 @@ go test -run '^$' -bench HashThroughput -cpu 1 -benchtime 5x ./detection/ | tee 
 
 echo "== detection: Hamming index at 1M references against brute force (10M: make bench-detect)"
 go test -run '^$' -bench 'BenchmarkIndex' -benchtime 5x -timeout 30m ./detection/ | tee bench-out/detection-index.txt
+
+echo "== demo catalogue: every official picture of the full demo catalogue distinct as detection sees it"
+go test -run 'TestCataloguePicturesDistinct' -count=1 -v ./catalog/demo/ | grep -E 'products|distance|ok|FAIL' | tee bench-out/demo-pictures.txt
