@@ -22,6 +22,7 @@ import (
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
 	"marketplace/licensing"
+	"marketplace/storefront"
 )
 
 // Main is the whole program, wired: the database, every slice's service, the web server and the
@@ -39,6 +40,7 @@ type Main struct {
 	Catalog   *catalog.Service
 	Detection *detection.Service
 	Review    *detection.Review
+	Store     *storefront.Store
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
@@ -51,7 +53,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas(), storefront.Schemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -88,6 +90,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Review = detection.NewReview(db, m.Catalog, detection.WithReviewLogger(m.Log.With("slice", "review")))
 	m.Review.SetLibrary(m.Detection)
 	m.Detection.SetCaseOpener(m.Review)
+	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
@@ -131,6 +134,11 @@ func (m *Main) Run(ctx context.Context, opts RunOptions) error {
 	}
 	if err := m.startJobs(ctx, opts.Work); err != nil {
 		return err
+	}
+	if opts.Serve || opts.Work {
+		if err := m.Store.Start(ctx); err != nil { // the search index follows the catalogue
+			return err
+		}
 	}
 	if opts.Serve {
 		return m.serve()
@@ -177,6 +185,9 @@ func (m *Main) serve() error {
 	if err := licensing.Routes(srv, m.Licensing); err != nil {
 		return err
 	}
+	if err := storefront.Routes(srv, m.Store); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return err
@@ -207,6 +218,9 @@ func (m *Main) Close() error {
 	if m.Detection != nil {
 		m.Detection.Close()
 	}
+	if m.Store != nil {
+		m.Store.Close()
+	}
 	if m.Licensing != nil {
 		m.Licensing.Close()
 	}
@@ -214,4 +228,13 @@ func (m *Main) Close() error {
 		m.DB.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// storeOptions picks the storefront's search engine: Meilisearch when MEILISEARCH_URL is set.
+func (m *Main) storeOptions() storefront.Options {
+	opts := storefront.Options{Logger: m.Log.With("slice", "storefront")}
+	if m.Config.MeilisearchURL != "" {
+		opts.Engine = storefront.NewMeiliEngine(m.Config.MeilisearchURL, m.Config.MeilisearchKey, "")
+	}
+	return opts
 }

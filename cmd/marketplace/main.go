@@ -6,6 +6,7 @@
 //	marketplace seed                load the demo world (idempotent)
 //	marketplace users create|apikey accounts from the command line
 //	marketplace devdb start|stop    the private PostgreSQL cluster of `make run` and `make test`
+//	marketplace search reindex      rebuild the storefront's search documents
 package main
 
 import (
@@ -42,6 +43,7 @@ commands:
   users create --email E --role R [--password P] [--licensee ID] [--seller ID] [--country CC]
   users apikey --email E [--name N]   print a new API key for the user (shown once)
   devdb start|stop|url [--dir DIR]    the private PostgreSQL cluster (default DIR: $DATA_DIR/pg)
+  search reindex           rebuild the storefront's search documents from the live listings
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -87,6 +89,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usersCommand(ctx, m, rest, stdout)
 	case "devdb":
 		return devdbCommand(ctx, cfg, rest, stdout)
+	case "search":
+		if len(rest) != 1 || rest[0] != "reindex" {
+			return fmt.Errorf("usage: marketplace search reindex")
+		}
+		defer m.Close()
+		if err := m.Run(ctx, RunOptions{}); err != nil {
+			return err
+		}
+		n, err := m.Store.Reindex(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "search: %d documents indexed (%s)\n", n, m.Store.Engine().Name())
+		return nil
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}

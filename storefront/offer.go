@@ -1,0 +1,234 @@
+package storefront
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"marketplace/catalog"
+	"marketplace/internal/fault"
+	"marketplace/internal/money"
+	"marketplace/internal/web"
+	"marketplace/licensing"
+)
+
+// Why an Offer cannot be bought. An empty reason means it can.
+const (
+	// ReasonNotAvailable: the listing is not live (pending screening, held, blocked, removed).
+	ReasonNotAvailable = "not_available"
+	// ReasonNotShippedHere: the listing's territories do not include the fan's country.
+	ReasonNotShippedHere = "not_shipped_here"
+	// ReasonNotLicensedHere: no licence covers the property, category and country today.
+	ReasonNotLicensedHere = "not_licensed_here"
+)
+
+// Offer is whether a fan in a market can buy a listing today, at what price, and under which
+// licence.
+type Offer struct {
+	Listing catalog.Listing
+	Seller  catalog.Seller
+	// Buyable is true when the listing is live, ships to the fan's country and a licence
+	// covers it there today. Stock is separate: a buyable offer may be sold out.
+	Buyable bool
+	Reason  string // one of the Reason constants when not buyable
+	Detail  string // a sentence for people (in English; pages translate the reason)
+	// Price is what the fan pays: in the market's currency when the listing is priced in it,
+	// else in the listing's own currency (InMarketCurrency false). The storefront converts no
+	// currencies.
+	Price            money.Money
+	InMarketCurrency bool
+	InStock          bool
+	// Licence is the licence the sale is made under (when buyable), or the nearest miss.
+	Licence      *licensing.Licence
+	LicenseeName string // the licensee whose licence covers the sale (or the product's)
+	Country      string
+	CheckedAt    time.Time
+}
+
+// Offer answers for listing id and the fan's market, reading the catalogue afresh (checkout
+// calls it before reserving stock). Returns NotFound when there is no such listing.
+func (s *Store) Offer(ctx context.Context, listingID int64, m web.Market) (Offer, error) {
+	l, err := s.cat.Listing(ctx, listingID)
+	if err != nil {
+		return Offer{}, err
+	}
+	seller, err := s.cat.Seller(ctx, l.SellerID)
+	if err != nil {
+		return Offer{}, err
+	}
+	return s.judge(ctx, l, seller, m)
+}
+
+// OfferBySlug answers like Offer for the listing at /products/{slug}. The listing may come
+// from a cache that any change to it clears; the licence question is always asked afresh.
+func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Offer, error) {
+	if e, ok := s.cache.listing(slug); ok {
+		return s.judge(ctx, e.listing, e.seller, m)
+	}
+	gen := s.cache.generation()
+	l, err := s.cat.ListingBySlug(ctx, slug)
+	if err != nil {
+		return Offer{}, err
+	}
+	seller, err := s.cat.Seller(ctx, l.SellerID)
+	if err != nil {
+		return Offer{}, err
+	}
+	s.cache.putListing(gen, slug, listingEntry{listing: l, seller: seller})
+	return s.judge(ctx, l, seller, m)
+}
+
+func (s *Store) judge(ctx context.Context, l catalog.Listing, seller catalog.Seller, m web.Market) (Offer, error) {
+	o := Offer{Listing: l, Seller: seller, Country: m.Country, CheckedAt: s.now()}
+	o.Price, o.InMarketCurrency = l.Price, l.Price.Currency == m.Currency
+	o.InStock = l.Stock > 0
+	licensee := l.LicenseeID
+	if licensee == 0 {
+		licensee = seller.LicenseeID
+	}
+	var err error
+	if o.LicenseeName, err = s.licenseeName(ctx, licensee); err != nil && !fault.Is(err, fault.NotFound) {
+		return Offer{}, err
+	}
+	switch {
+	case l.Status != catalog.StatusLive:
+		o.Reason, o.Detail = ReasonNotAvailable, "This listing is not for sale."
+		return o, nil
+	case !ships(l.Territories, m.Country):
+		o.Reason, o.Detail = ReasonNotShippedHere, "The seller does not ship this item to "+licensing.CountryName(m.Country)+"."
+		return o, nil
+	case l.Property == "" || l.Category == "":
+		o.Reason, o.Detail = ReasonNotLicensedHere, "This item names no licensed property and category."
+		return o, nil
+	}
+	ans, err := s.reg.Coverage(ctx, licensing.CoverageQuery{SellerID: seller.ID, LicenseeID: seller.LicenseeID,
+		Property: l.Property, Category: l.Category, Country: m.Country, On: o.CheckedAt})
+	if fault.Is(err, fault.Invalid) {
+		// A property or category the registry no longer knows cannot be licensed.
+		o.Reason, o.Detail = ReasonNotLicensedHere, "No licence covers this item in "+licensing.CountryName(m.Country)+"."
+		return o, nil
+	}
+	if err != nil {
+		return Offer{}, err
+	}
+	o.Licence = ans.Licence
+	if ans.Licence != nil {
+		o.LicenseeName = ans.Licence.LicenseeName
+	}
+	if !ans.Allowed {
+		o.Reason, o.Detail = ReasonNotLicensedHere, ans.Detail
+		return o, nil
+	}
+	o.Buyable = true
+	return o, nil
+}
+
+// ships reports whether territories include country (or the whole world).
+func ships(territories []string, country string) bool {
+	return slices.Contains(territories, country) || slices.Contains(territories, licensing.World)
+}
+
+// listingEntry is a cached product page's listing and seller.
+type listingEntry struct {
+	listing catalog.Listing
+	seller  catalog.Seller
+	at      time.Time
+}
+
+// resultCache keeps search answers and product-page listings for a short while. Every
+// catalogue change this process hears of (NOTIFY catalog_changes, or the follower applying a
+// batch) moves the generation on, which empties it; entries also expire after ttl, which
+// bounds how stale a page can be when a notification is lost.
+type resultCache struct {
+	mu       sync.Mutex
+	ttl      time.Duration
+	max      int
+	gen      uint64
+	searches map[string]searchEntry
+	listings map[string]listingEntry
+}
+
+type searchEntry struct {
+	res SearchResult
+	at  time.Time
+}
+
+func newResultCache(ttl time.Duration, max int) *resultCache {
+	return &resultCache{ttl: ttl, max: max, searches: map[string]searchEntry{}, listings: map[string]listingEntry{}}
+}
+
+func (c *resultCache) enabled() bool { return c.ttl > 0 }
+
+func (c *resultCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// invalidate empties the cache after a change.
+func (c *resultCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.searches)
+	clear(c.listings)
+}
+
+func (c *resultCache) listing(slug string) (listingEntry, bool) {
+	if !c.enabled() {
+		return listingEntry{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.listings[slug]
+	if !ok || time.Since(e.at) > c.ttl {
+		return listingEntry{}, false
+	}
+	return e, true
+}
+
+// putListing stores e unless a change arrived since gen was read (the entry may predate it).
+func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
+	if !c.enabled() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.listings) >= c.max {
+		clear(c.listings)
+	}
+	e.at = time.Now()
+	c.listings[slug] = e
+}
+
+func (c *resultCache) search(key string) (SearchResult, bool) {
+	if !c.enabled() {
+		return SearchResult{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.searches[key]
+	if !ok || time.Since(e.at) > c.ttl {
+		return SearchResult{}, false
+	}
+	return e.res, true
+}
+
+func (c *resultCache) putSearch(gen uint64, key string, r SearchResult) {
+	if !c.enabled() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.searches) >= c.max {
+		clear(c.searches)
+	}
+	c.searches[key] = searchEntry{res: r, at: time.Now()}
+}

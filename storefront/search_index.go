@@ -1,0 +1,315 @@
+package storefront
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"marketplace/catalog"
+	"marketplace/internal/fault"
+	"marketplace/internal/money"
+	"marketplace/internal/web"
+	"marketplace/licensing"
+)
+
+// followerName is the row in search_followers of the index follower.
+const followerName = "search"
+
+// batchSize is how many outbox rows one follower step applies.
+const batchSize = 500
+
+// Start runs the follower until Close: it applies the catalogue's outbox to the search engine
+// whenever a NOTIFY on catalog_changes arrives, and every PollInterval in case one was lost.
+// Each change also empties this process's caches.
+func (s *Store) Start(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		for ctx.Err() == nil {
+			if err := s.follow(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("search follower: will retry", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(s.poll):
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Close stops the follower and waits for it.
+func (s *Store) Close() {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+		s.stop = nil
+	}
+}
+
+// follow listens on one connection and applies changes until ctx ends or the connection fails.
+func (s *Store) follow(ctx context.Context) error {
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+catalog.ChangesNotifyChannel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") //nolint:errcheck
+	for {
+		if _, err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("search follower: apply", "err", err)
+		}
+		wait, cancel := context.WithTimeout(ctx, s.poll)
+		_, err := conn.Conn().WaitForNotification(wait)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			s.cache.invalidate()
+		case errors.Is(err, context.DeadlineExceeded):
+			// poll
+		default:
+			return err
+		}
+	}
+}
+
+// SyncOnce applies every outbox change not yet applied, in batches, and returns how many
+// changes it applied. Concurrent followers (other processes) take turns on the follower row.
+func (s *Store) SyncOnce(ctx context.Context) (int, error) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	total := 0
+	for {
+		n, err := s.syncBatch(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+func (s *Store) syncBatch(ctx context.Context) (int, error) {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	if _, err := tx.Exec(ctx, `INSERT INTO search_followers (name) VALUES ($1) ON CONFLICT DO NOTHING`, followerName); err != nil {
+		return 0, err
+	}
+	var last int64
+	if err := tx.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1 FOR UPDATE`, followerName).Scan(&last); err != nil {
+		return 0, err
+	}
+	changes, err := s.cat.ChangesSince(ctx, last, batchSize)
+	if err != nil || len(changes) == 0 {
+		return 0, err
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, c := range changes {
+		if !seen[c.ListingID] {
+			seen[c.ListingID] = true
+			ids = append(ids, c.ListingID)
+		}
+	}
+	docs, gone, err := s.documents(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.engine.Apply(ctx, docs, gone); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE search_followers SET last_id = $2, updated_at = now() WHERE name = $1`,
+		followerName, changes[len(changes)-1].ID); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, err
+	}
+	s.cache.invalidate()
+	return len(changes), nil
+}
+
+// documents reads listings ids afresh and returns the documents of those a fan could find and
+// the ids of the others (gone, not live, or naming no property or category).
+func (s *Store) documents(ctx context.Context, ids []int64) ([]Document, []int64, error) {
+	var docs []Document
+	var gone []int64
+	sellers := map[int64]catalog.Seller{}
+	for _, id := range ids {
+		l, err := s.cat.Listing(ctx, id)
+		if fault.Is(err, fault.NotFound) {
+			gone = append(gone, id)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		d, ok, err := s.document(ctx, l, sellers)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			docs = append(docs, d)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	return docs, gone, nil
+}
+
+// document builds the search document of l; ok is false when l must not be findable.
+func (s *Store) document(ctx context.Context, l catalog.Listing, sellers map[int64]catalog.Seller) (Document, bool, error) {
+	if l.Status != catalog.StatusLive || l.Property == "" || l.Category == "" {
+		return Document{}, false, nil
+	}
+	seller, ok := sellers[l.SellerID]
+	if !ok {
+		var err error
+		if seller, err = s.cat.Seller(ctx, l.SellerID); err != nil {
+			return Document{}, false, err
+		}
+		sellers[l.SellerID] = seller
+	}
+	if seller.Status != catalog.SellerActive {
+		return Document{}, false, nil
+	}
+	gid, err := s.groupID(ctx, saleGroup{SellerID: seller.ID, LicenseeID: seller.LicenseeID, Property: l.Property, Category: l.Category})
+	if err != nil {
+		return Document{}, false, err
+	}
+	licensee := l.LicenseeID
+	if licensee == 0 {
+		licensee = seller.LicenseeID
+	}
+	name, err := s.licenseeName(ctx, licensee)
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return Document{}, false, err
+	}
+	d := Document{ListingID: l.ID, Slug: l.Slug, Title: l.Title, Summary: summary(l.Description, 200), Property: l.Property,
+		Category: l.Category, LicenseeID: licensee, LicenseeName: name, SellerID: seller.ID, SellerName: seller.Name,
+		Official: l.Official, GroupID: gid, Territories: l.Territories, SKUs: []string{}, GTINs: []string{}, Price: l.Price,
+		Prices: map[string]money.Money{}, Bands: map[string]int{}, Stock: l.Stock, CreatedAt: l.CreatedAt}
+	if l.ClaimedSKU != "" {
+		d.SKUs = append(d.SKUs, strings.ToUpper(l.ClaimedSKU))
+	}
+	for _, cur := range web.MarketCurrencies {
+		// A listing has one price; in other currencies it shows that price in its own
+		// currency (the storefront converts nothing).
+		d.Prices[cur] = l.Price
+		d.Bands[cur] = PriceBand(l.Price)
+	}
+	if len(l.Images) > 0 {
+		d.ImageID = l.Images[0].ID
+	}
+	names := []string{l.Property, name, seller.Name, strings.Join(d.SKUs, " ")}
+	names = append(names, categoryWords(l.Category)...)
+	d.Text = [3]string{foldText(l.Title), foldText(strings.Join(names, " ")), foldText(l.Description)}
+	return d, true, nil
+}
+
+func summary(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n]
+	if i := strings.LastIndexByte(string(r), ' '); i > n/2 {
+		return string(r)[:i] + "…"
+	}
+	return string(r) + "…"
+}
+
+// Reindex rebuilds the engine's documents from every live listing, then sets the follower to
+// the outbox's end as it was when the rebuild began (changes made during it are applied again
+// afterwards, which is harmless). Returns how many documents it wrote.
+func (s *Store) Reindex(ctx context.Context) (int, error) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	var end int64
+	if err := s.db.QueryRow(ctx, `SELECT coalesce((SELECT last_id FROM search_followers WHERE name = $1), 0)`, followerName).Scan(&end); err != nil {
+		return 0, err
+	}
+	for {
+		changes, err := s.cat.ChangesSince(ctx, end, 5000)
+		if err != nil {
+			return 0, err
+		}
+		if len(changes) == 0 {
+			break
+		}
+		end = changes[len(changes)-1].ID
+	}
+	if err := s.engine.Reset(ctx); err != nil {
+		return 0, err
+	}
+	sellers := map[int64]catalog.Seller{}
+	var after int64
+	n := 0
+	for {
+		page, err := s.cat.Listings(ctx, catalog.ListingFilter{Status: catalog.StatusLive, AfterID: after, Limit: 500, WithImages: true})
+		if err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		var docs []Document
+		for _, l := range page {
+			d, ok, err := s.document(ctx, l, sellers)
+			if err != nil {
+				return n, err
+			}
+			if ok {
+				docs = append(docs, d)
+			}
+		}
+		if err := s.engine.Apply(ctx, docs, nil); err != nil {
+			return n, err
+		}
+		n += len(docs)
+		after = page[len(page)-1].ID
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO search_followers (name, last_id) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, updated_at = now()`, followerName, end)
+	if err != nil {
+		return n, err
+	}
+	s.cache.invalidate()
+	return n, nil
+}
+
+// FollowerPosition is the last outbox change the follower applied.
+func (s *Store) FollowerPosition(ctx context.Context) (int64, error) {
+	var last int64
+	err := s.db.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1`, followerName).Scan(&last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return last, err
+}
+
+// categoryWords are a category's code and its names in every page language, so a fan finds
+// apparel by typing "vêtements" or "服装".
+func categoryWords(code string) []string {
+	words := []string{strings.ReplaceAll(code, "_", " ")}
+	if names, ok := categoryNames[code]; ok {
+		words = append(words, names.en, names.fr, names.zh)
+	}
+	if !licensing.IsCategory(code) {
+		return words[:1]
+	}
+	return words
+}

@@ -1,0 +1,295 @@
+package storefront
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"marketplace/catalog"
+	"marketplace/internal/fault"
+	"marketplace/internal/money"
+	"marketplace/internal/web"
+)
+
+func sameSet(got, want []string) bool {
+	g, w := slices.Clone(got), slices.Clone(want)
+	slices.Sort(g)
+	slices.Sort(w)
+	return slices.Equal(g, w)
+}
+
+// TestSearchShowsOnlyWhatTheFansCountryMayBuy proves the country filter: live, shipped there,
+// and licensed there today.
+func TestSearchShowsOnlyWhatTheFansCountryMayBuy(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	w.standard()
+	for _, tc := range []struct {
+		name string
+		m    web.Market
+		want []string
+	}{
+		{"France", marketFR, []string{"tee", "cap", "tee-zh", "claimed", "jacket", "ringpin"}},
+		{"UnitedStates", marketUS, []string{"hoodie", "ringpin"}},
+		{"JapanHasNoLicenceHere", marketJP, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := w.search(tc.m, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := w.keys(r); !sameSet(got, tc.want) || r.Total != len(tc.want) {
+				t.Fatalf("got %v (total %d), want %v", got, r.Total, tc.want)
+			}
+		})
+	}
+	t.Run("ASuspendedLicenceHidesItsListingsAtOnce", func(t *testing.T) {
+		if _, err := w.reg.SetLicenceStatus(context.Background(), nil, "PAR24-APP-0001", "suspended", "audit"); err != nil {
+			t.Fatal(err)
+		}
+		defer w.reg.SetLicenceStatus(context.Background(), nil, "PAR24-APP-0001", "active", "") //nolint:errcheck
+		r, err := w.search(marketFR, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.keys(r); !sameSet(got, []string{"jacket", "ringpin"}) {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSearchText proves words, typos, phrases, CJK, SKU and GTIN search.
+func TestSearchText(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	w.standard()
+	for _, tc := range []struct {
+		name, params string
+		want         []string // in order when ordered
+		ordered      bool
+	}{
+		{"Word", "q=jacket", []string{"jacket"}, false},
+		{"Prefix", "q=jack", []string{"jacket"}, false},
+		{"AccentsFold", "q=brodee", []string{"cap"}, false},
+		{"TypoMascot", "q=mascott", []string{"tee"}, false},
+		{"TypoJacket", "q=jaket", []string{"jacket"}, false},
+		{"HyphenatedWord", "q=t-shirt", []string{"tee"}, false},
+		{"CategoryInFrench", "q=vêtements", []string{"tee", "tee-zh", "claimed", "jacket"}, false},
+		{"Phrase", `q="ski jacket"`, []string{"jacket"}, false},
+		{"PhraseInOtherOrderFindsNothing", `q="jacket ski"`, []string{}, false},
+		{"UnclosedQuote", `q="ski jack`, []string{}, false},
+		{"Chinese", "q=奥运", []string{"tee-zh"}, false},
+		{"ChineseWithLatin", "q=T恤", []string{"tee-zh"}, false},
+		{"ChineseCategory", "q=服装", []string{"tee", "tee-zh", "claimed", "jacket"}, false},
+		{"SKU", "q=mb-par24-tee-001", []string{"claimed"}, false},
+		{"GTINIsNotIndexedForClaims", "q=3760123456781", []string{}, false},
+		{"PercentIsNoWildcard", "q=%25", []string{}, false},
+		{"PercentInAWord", "q=100%25+cotton", []string{}, false},
+		{"SQLIsText", "q=%27+OR+1%3D1+--", []string{}, false},
+		{"TsqueryOperatorsAreText", "q=jacket+%26+%21%7C%3A*()", []string{"jacket"}, false},
+		{"Backslash", `q=\\jacket\\`, []string{"jacket"}, false},
+		{"NotSoldHereIsNotFound", "q=hoodie", []string{}, false},
+		{"ExpiredLicenceIsNotFound", "q=tower", []string{}, false},
+		{"PriceAscending", "sort=price_asc&property=PARIS2024", []string{"tee", "tee-zh", "cap", "claimed"}, true},
+		{"PriceDescending", "sort=price_desc&category=apparel", []string{"jacket", "claimed", "tee-zh", "tee"}, true},
+		{"PriceBand", "price=1&property=PARIS2024", []string{"tee", "tee-zh", "cap"}, false},
+		{"Licensee", "licensee=" + itoa(w.seed.LicenseeID("Alpina Sportswear S.p.A.")), []string{"jacket"}, false},
+		{"UnknownLicenseeIsEmpty", "licensee=999999", []string{}, false},
+		{"VeryLongButAllowed", "q=" + strings.Repeat("jacket ", 28), []string{"jacket"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := w.search(marketFR, tc.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := w.keys(r)
+			if tc.ordered && !slices.Equal(got, tc.want) || !tc.ordered && !sameSet(got, tc.want) {
+				t.Fatalf("%s: got %v, want %v", tc.params, got, tc.want)
+			}
+		})
+	}
+	t.Run("NewestFirstWhenBrowsing", func(t *testing.T) {
+		r, err := w.search(marketFR, "property=PARIS2024")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.keys(r); !slices.Equal(got, []string{"claimed", "tee-zh", "cap", "tee"}) {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("RelevanceRanksTheSKUFirst", func(t *testing.T) {
+		r, err := w.search(marketFR, "q=MB-PAR24-TEE-001")
+		if err != nil || len(r.Hits) == 0 || w.keys(r)[0] != "claimed" {
+			t.Fatalf("got %v, %v", w.keys(r), err)
+		}
+	})
+}
+
+// TestSearchRefusesBadParametersNamingTheField covers the bad input a URL can carry.
+func TestSearchRefusesBadParametersNamingTheField(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	for params, field := range map[string]string{
+		"q=" + strings.Repeat("a", MaxQueryRunes+1): "q",
+		"q=%ff%fe":                "q",
+		"property=ATLANTIS1896":   "property",
+		"category=weapons":        "category",
+		"sort=cheapest":           "sort",
+		"price=9":                 "price",
+		"price=-1":                "price",
+		"licensee=abc":            "licensee",
+		"page=0":                  "page",
+		"page=100000000000000000": "page",
+	} {
+		_, err := w.search(marketFR, params)
+		e, ok := fault.As(err)
+		if !ok || e.Code != fault.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != field {
+			t.Errorf("%s: want an Invalid error naming %q, got %v", params, field, err)
+		}
+	}
+}
+
+// TestSearchFacetsCountEveryMatch checks the counts by property, category, licensee and band.
+func TestSearchFacetsCountEveryMatch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	w.standard()
+	r, err := w.search(marketFR, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := func(fs []FacetCount) map[string]int {
+		m := map[string]int{}
+		for _, f := range fs {
+			m[f.Value] = f.Count
+		}
+		return m
+	}
+	if got := counts(r.Facets.Property); got["PARIS2024"] != 4 || got["MILANOCORTINA2026"] != 1 || got["OLYMPIC"] != 1 || len(got) != 3 {
+		t.Errorf("property facet %v", got)
+	}
+	if got := counts(r.Facets.Category); got["apparel"] != 4 || got["headwear"] != 1 || got["pins"] != 1 {
+		t.Errorf("category facet %v", got)
+	}
+	if got := counts(r.Facets.Licensee); got[itoa(w.seed.LicenseeID("Maison Bleue Textiles"))] != 4 || len(got) != 3 {
+		t.Errorf("licensee facet %v", got)
+	}
+	// EUR bands: under 25 € (ringpin is 9 GBP: its own currency's band 0), 25-50 (tee, tee-zh,
+	// cap), 50-100 (claimed), 100+ (jacket).
+	if got := counts(r.Facets.Band); got["0"] != 1 || got["1"] != 3 || got["2"] != 1 || got["3"] != 1 {
+		t.Errorf("band facet %v", got)
+	}
+	if r.Facets.Property[0].Value != "PARIS2024" {
+		t.Errorf("facets are not ordered by count: %v", r.Facets.Property)
+	}
+}
+
+// TestFollowerAppliesTheOutboxAndReplaysAfterACrash proves the index follows the catalogue:
+// a listing going live is found, taken down is gone, and replaying everything from the start
+// (a crash before the position was saved) changes nothing.
+func TestFollowerAppliesTheOutboxAndReplaysAfterACrash(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	ctx := context.Background()
+	mb := w.licenseeSeller("Maison Bleue Textiles")
+	l := w.list("scarf", mb.ID, catalog.NewListing{Title: "Paris 2024 scarf", Price: money.New(3000, "EUR"),
+		Territories: []string{"FR"}, Property: "PARIS2024", Category: "apparel"}, catalog.StatusPending)
+	w.sync()
+	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 0 {
+		t.Fatal("a pending listing is searchable")
+	}
+	w.setStatus(l.ID, catalog.StatusLive)
+	w.sync()
+	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 1 {
+		t.Fatal("a live listing is not searchable after sync")
+	}
+	pos, err := w.store.FollowerPosition(ctx)
+	if err != nil || pos == 0 {
+		t.Fatalf("position %d, %v", pos, err)
+	}
+	w.setStatus(l.ID, catalog.StatusRemoved)
+	// A crash: the position is put back to the start; the next run replays every change.
+	if _, err := w.pool.Exec(ctx, `UPDATE search_followers SET last_id = 0`); err != nil {
+		t.Fatal(err)
+	}
+	w.sync()
+	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 0 {
+		t.Fatal("a removed listing is still searchable after the replay")
+	}
+	var docs int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM search_documents`).Scan(&docs); err != nil || docs != 0 {
+		t.Fatalf("%d documents, %v", docs, err)
+	}
+	t.Run("Reindex", func(t *testing.T) {
+		w.standard()
+		if _, err := w.pool.Exec(ctx, `TRUNCATE search_documents`); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.store.Reindex(ctx)
+		if err != nil || n != 10 { // every live listing with a property, whatever its licence
+			t.Fatalf("reindexed %d, %v", n, err)
+		}
+		if r, _ := w.search(marketFR, ""); r.Total != 6 {
+			t.Fatalf("after reindex: %d results", r.Total)
+		}
+		if applied, err := w.store.SyncOnce(ctx); err != nil || applied != 0 {
+			t.Fatalf("after reindex the follower applied %d changes, %v", applied, err)
+		}
+	})
+}
+
+// TestFollowerWakesOnNotify proves a running follower applies a change when NOTIFY arrives,
+// long before its next poll.
+func TestFollowerWakesOnNotify(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{PollInterval: time.Hour})
+	if err := w.store.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.store.Close()
+	time.Sleep(200 * time.Millisecond) // let it LISTEN
+	mb := w.licenseeSeller("Maison Bleue Textiles")
+	w.list("towel", mb.ID, catalog.NewListing{Title: "Paris 2024 beach towel", Price: money.New(3000, "EUR"),
+		Territories: []string{"FR"}, Property: "PARIS2024", Category: "apparel"}, catalog.StatusLive)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r, _ := w.search(marketFR, "q=towel"); r.Total == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower did not apply the change within 10 s of its NOTIFY")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestFoldTerms pins the folding both engines' documents share.
+func TestFoldTerms(t *testing.T) {
+	for in, want := range map[string]string{
+		"Casquette Brodée": "casquette brodee",
+		"T-Shirt 100%":     "t shirt 100",
+		"巴黎奥运会T恤":          "巴黎 黎奥 奥运 运会 t 恤 巴 黎 黎 奥 奥 运 运 会",
+		"' OR 1=1 --":      "or 1 1",
+		"Ｆｕｌｌ　ｗｉｄｔｈ":       "full width",
+	} {
+		if got := foldText(in); got != want {
+			t.Errorf("foldText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPriceBands(t *testing.T) {
+	for _, tc := range []struct {
+		m    money.Money
+		want int
+	}{{money.New(2499, "EUR"), 0}, {money.New(2500, "EUR"), 1}, {money.New(10000, "EUR"), 3}, {money.New(3999, "JPY"), 0}, {money.New(9000, "JPY"), 2}} {
+		if got := PriceBand(tc.m); got != tc.want {
+			t.Errorf("PriceBand(%v) = %d, want %d", tc.m, got, tc.want)
+		}
+	}
+}
