@@ -409,6 +409,7 @@ func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Pro
 	var bad fault.Fields
 	p.Code = strings.ToUpper(strings.TrimSpace(p.Code))
 	p.Name = strings.TrimSpace(p.Name)
+	p.Marks = slices.Clone(p.Marks) // the caller's marks (Seed's shared table) stay as they were
 	if !propertyCode.MatchString(p.Code) {
 		bad.Add("code", "2 to 32 upper-case letters and digits, such as PARIS2024")
 	}
