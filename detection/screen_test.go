@@ -96,7 +96,7 @@ func (rc *recordingCases) forListing(id int64) []CaseInput {
 
 // world is a database with the demo registry, a catalogue, and one pipeline.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	pool     *pgxpool.Pool
 	registry licensing.SeedResult
 	lic      *licensing.Service
@@ -107,7 +107,7 @@ type world struct {
 	licensee int64 // Maison Bleue Textiles: PARIS2024 apparel in FR, BE, LU, MC, CH
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, pool: pgtest.New(t, Schemas()...)}

@@ -26,3 +26,6 @@ go test -run '^$' -bench 'BenchmarkIndex' -benchtime 5x -timeout 30m ./detection
 
 echo "== demo catalogue: every official picture of the full demo catalogue distinct as detection sees it"
 go test -run 'TestCataloguePicturesDistinct' -count=1 -v ./catalog/demo/ | grep -E 'products|distance|ok|FAIL' | tee bench-out/demo-pictures.txt
+
+echo "== detection: screenings per second end to end on one River worker (1000 official references)"
+go test -run '^$' -bench ScreeningThroughput -benchtime 300x -cpu 1 -timeout 30m ./detection/ | tee bench-out/detection-screening.txt
