@@ -348,6 +348,15 @@ func (r *Review) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	})
 }
 
+// KnownRules lists the rules that have flagged any case, for the queue's filter.
+func (r *Review) KnownRules(ctx context.Context) ([]string, error) {
+	rows, err := r.db.Query(ctx, `SELECT DISTINCT rule FROM cases, unnest(rules) AS rule ORDER BY 1 LIMIT 200`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // Backlog is the size and age of the open queue.
 type Backlog struct {
 	Open      int           `json:"open"`

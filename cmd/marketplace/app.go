@@ -188,6 +188,9 @@ func (m *Main) serve() error {
 	if err := storefront.Routes(srv, m.Store); err != nil {
 		return err
 	}
+	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return err
