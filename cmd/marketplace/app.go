@@ -91,6 +91,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Review.SetLibrary(m.Detection)
 	m.Detection.SetCaseOpener(m.Review)
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
+	m.Store.SetPhotoChecker(m.photoChecker())
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
