@@ -755,9 +755,11 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 		{"write outbox", `INSERT INTO catalog_changes (listing_id) SELECT id FROM import_listing_changes ORDER BY id`, nil},
 	}
 	for _, st := range steps {
+		start := time.Now()
 		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("import: %s: %w", st.what, postgres.Err(err, "product"))
 		}
+		r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", st.what, "ms", time.Since(start).Milliseconds())
 	}
 	rows, err := tx.Query(ctx, `SELECT id FROM import_listing_changes ORDER BY id`)
 	if err != nil {

@@ -121,6 +121,7 @@ func newCSVReader(r io.Reader) (*csvReader, error) {
 	in := &recordLimiter{r: r, limit: maxRecordBytes}
 	cr := csv.NewReader(in)
 	cr.ReuseRecord = true
+	cr.Comment = '#' // the template documents itself in comment lines
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {

@@ -9,6 +9,8 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"marketplace/internal/fault"
+	"marketplace/internal/postgres/pgtest"
 	"marketplace/licensing"
 )
 
@@ -29,9 +32,19 @@ type importWorld struct {
 	store *tableStore
 }
 
-func newImportWorld(t *testing.T) *importWorld {
+func newImportWorld(t *testing.T) *importWorld { return newImportWorldTB(t) }
+
+func newImportWorldTB(t testing.TB) *importWorld {
 	t.Helper()
-	svc, pool, _, _ := newTestService(t)
+	pool := pgtest.New(t, Schemas()...)
+	var opts []Option
+	if os.Getenv("IMPORT_DEBUG") != "" {
+		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	svc, err := NewService(pool, licensing.NewService(pool), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	testProperties(t, svc)
 	w := &importWorld{svc: svc, pool: pool, store: &tableStore{pool: pool}}
 	w.a = testLicensee(t, svc, "Maison Bleue")
@@ -74,7 +87,7 @@ func (s *tableStore) PutImage(ctx context.Context, data []byte) (Image, error) {
 	return img, err
 }
 
-func (w *importWorld) importCSV(t *testing.T, licensee int64, csv string, images []byte, dryRun bool) Import {
+func (w *importWorld) importCSV(t testing.TB, licensee int64, csv string, images []byte, dryRun bool) Import {
 	t.Helper()
 	req := ImportRequest{LicenseeID: licensee, CSV: strings.NewReader(csv), Filename: "catalogue.csv", Size: int64(len(csv)),
 		DryRun: dryRun, Store: w.store}

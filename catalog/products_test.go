@@ -108,7 +108,7 @@ func TestProductReads(t *testing.T) {
 }
 
 // testLicensee registers a licensee and returns its id.
-func testLicensee(t *testing.T, svc *Service, name string) int64 {
+func testLicensee(t testing.TB, svc *Service, name string) int64 {
 	t.Helper()
 	l, err := svc.Licensing().CreateLicensee(context.Background(), nil, licensing.LicenseeInput{Name: name, Country: "FR", ContactEmail: "x@example.com"})
 	if err != nil {
@@ -118,7 +118,7 @@ func testLicensee(t *testing.T, svc *Service, name string) int64 {
 }
 
 // testProperties registers the properties the tests use.
-func testProperties(t *testing.T, svc *Service) {
+func testProperties(t testing.TB, svc *Service) {
 	t.Helper()
 	for _, p := range []licensing.Property{
 		{Code: "PARIS2024", Name: "Paris 2024", Marks: []licensing.Mark{{Text: "Paris 2024"}}},

@@ -1,0 +1,113 @@
+package catalog
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// writeBenchCSV writes n catalogue lines: products of four sizes each, with an English and a
+// French text, prices in EUR and JPY, in the licensee A of newImportWorld's licences.
+func writeBenchCSV(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	fmt.Fprint(bw, "sku,product,title_en,description_en,title_fr,property,category,currency,price_amount,price_JPY,territories,stock,gtin,size,colour\n")
+	sizes := []string{"S", "M", "L", "XL"}
+	colours := []string{"blue", "white", "red", "black", "green"}
+	for i := range n {
+		p := i / 4
+		fmt.Fprintf(bw, "BENCH-%07d-%s,P%07d,Paris 2024 tee %d,\"Organic cotton, printed in France, design %d\",T-shirt Paris 2024 n°%d,PARIS2024,apparel,EUR,%d,%d,FR;BE,%d,,%s,%s\n",
+			p, sizes[i%4], p, p, p, p, 2000+p%3000, 3000+p%4000, i%50, sizes[i%4], colours[p%5])
+	}
+	return bw.Flush()
+}
+
+// BenchmarkImport100k imports 100,000 generated lines (no images) into an empty catalogue,
+// then loads the same lines with a bare pgx.CopyFrom into a table of the CSV's shape, and
+// reports both times and their ratio. scripts/bench.sh runs it once (-benchtime 1x).
+func BenchmarkImport100k(b *testing.B) {
+	lines := 100_000
+	if s := os.Getenv("IMPORT_BENCH_LINES"); s != "" {
+		lines, _ = strconv.Atoi(s)
+	}
+	f, err := os.CreateTemp(b.TempDir(), "bench-*.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := writeBenchCSV(f, lines); err != nil {
+		b.Fatal(err)
+	}
+	size, _ := f.Seek(0, io.SeekCurrent)
+	for range b.N {
+		b.StopTimer()
+		w := newImportWorldTB(b)
+		ctx := context.Background()
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		res, err := w.svc.Import(ctx, ImportRequest{LicenseeID: w.a, CSV: f, Size: size, Filename: "bench.csv"})
+		importTime := time.Since(start)
+		b.StopTimer()
+		if err != nil || res.Status != ImportSucceeded || res.Accepted != lines {
+			b.Fatalf("import: %v %+v", err, res.Errors)
+		}
+		copyTime := bareCopy(b, w, f)
+		b.ReportMetric(importTime.Seconds(), "import-s")
+		b.ReportMetric(copyTime.Seconds(), "copy-s")
+		b.ReportMetric(importTime.Seconds()/copyTime.Seconds(), "ratio")
+		b.ReportMetric(float64(lines)/importTime.Seconds(), "lines/s")
+		b.Logf("%d lines (%d MiB): import %v, bare CopyFrom %v, ratio %.2f", lines, size>>20, importTime.Round(time.Millisecond),
+			copyTime.Round(time.Millisecond), importTime.Seconds()/copyTime.Seconds())
+		b.StartTimer()
+	}
+}
+
+// bareCopy parses the file with encoding/csv and COPYs its lines, typed, into a plain table:
+// the least any import of this file must do.
+func bareCopy(b *testing.B, w *importWorld, f *os.File) time.Duration {
+	ctx := context.Background()
+	if _, err := w.pool.Exec(ctx, `CREATE TABLE bench_copy (sku text, product text, title_en text, description_en text, title_fr text,
+		property text, category text, currency text, price_amount bigint, price_jpy bigint, territories text[], stock int,
+		gtin text, size text, colour text)`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.ReuseRecord = true
+	if _, err := r.Read(); err != nil {
+		b.Fatal(err)
+	}
+	var rerr error
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			rerr = err
+			return nil, err
+		}
+		price, _ := strconv.ParseInt(rec[8], 10, 64)
+		jpy, _ := strconv.ParseInt(rec[9], 10, 64)
+		stock, _ := strconv.Atoi(rec[11])
+		return []any{rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7], price, jpy, splitList(rec[10], nil), stock,
+			rec[12], rec[13], rec[14]}, nil
+	})
+	if _, err := w.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"sku", "product", "title_en", "description_en", "title_fr",
+		"property", "category", "currency", "price_amount", "price_jpy", "territories", "stock", "gtin", "size", "colour"}, src); err != nil || rerr != nil {
+		b.Fatal(err, rerr)
+	}
+	return time.Since(start)
+}
