@@ -192,6 +192,9 @@ func (m *Main) serve() error {
 	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
 		return err
 	}
+	if err := catalog.ImportRoutes(srv, m.Catalog); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@
 //	marketplace users create|apikey accounts from the command line
 //	marketplace devdb start|stop    the private PostgreSQL cluster of `make run` and `make test`
 //	marketplace search reindex      rebuild the storefront's search documents
+//	marketplace catalog import      a licensee's catalogue CSV (and pictures zip), with a progress bar
 package main
 
 import (
@@ -44,6 +45,7 @@ commands:
   users apikey --email E [--name N]   print a new API key for the user (shown once)
   devdb start|stop|url [--dir DIR]    the private PostgreSQL cluster (default DIR: $DATA_DIR/pg)
   search reindex           rebuild the storefront's search documents from the live listings
+  catalog import --licensee ID file.csv [--images pictures.zip] [--dry-run]   import a catalogue
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -103,6 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintf(stdout, "search: %d documents indexed (%s)\n", n, m.Store.Engine().Name())
 		return nil
+	case "catalog":
+		defer m.Close()
+		return catalogCommand(ctx, m, rest, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}

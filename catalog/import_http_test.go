@@ -1,0 +1,218 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"marketplace/internal/auth"
+	"marketplace/internal/web"
+)
+
+// importHTTP is the import world behind a server with the accounts' and import routes, and an
+// API key for a user of each licensee, an analyst and a fan.
+type importHTTP struct {
+	*importWorld
+	srv                      *web.Server
+	keyA, keyB, analyst, fan string
+}
+
+func newImportHTTP(t *testing.T) *importHTTP {
+	t.Helper()
+	w := newImportWorld(t)
+	accounts := auth.NewService(w.pool, auth.DefaultLimits)
+	srv, err := web.NewServer(web.Config{Auth: accounts, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.Routes(srv, accounts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ImportRoutes(srv, w.svc); err != nil {
+		t.Fatal(err)
+	}
+	key := func(email string, role web.Role, licensee int64) string {
+		u, err := accounts.CreateUser(context.Background(), auth.NewUser{Email: email, Role: role, LicenseeID: licensee})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, err := accounts.CreateAPIKey(context.Background(), u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	return &importHTTP{importWorld: w, srv: srv, keyA: key("a@example.com", web.RoleLicensee, w.a),
+		keyB: key("b@example.com", web.RoleLicensee, w.b), analyst: key("an@example.com", web.RoleAnalyst, 0),
+		fan: key("fan@example.com", web.RoleFan, 0)}
+}
+
+func (h *importHTTP) do(t *testing.T, method, path, key string, body *bytes.Buffer, ctype string) *httptest.ResponseRecorder {
+	t.Helper()
+	if body == nil {
+		body = &bytes.Buffer{}
+	}
+	req := httptest.NewRequest(method, path, body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	rec := httptest.NewRecorder()
+	h.srv.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+// upload posts a multipart import.
+func (h *importHTTP) upload(t *testing.T, key, csv string, zipData []byte, fields map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if csv != "" {
+		fw, _ := mw.CreateFormFile("file", "catalogue.csv")
+		fw.Write([]byte(csv)) //nolint:errcheck
+	}
+	if zipData != nil {
+		fw, _ := mw.CreateFormFile("images", "pictures.zip")
+		fw.Write(zipData) //nolint:errcheck
+	}
+	for k, v := range fields {
+		mw.WriteField(k, v) //nolint:errcheck
+	}
+	mw.Close()
+	return h.do(t, http.MethodPost, "/api/v1/catalog/imports", key, &body, mw.FormDataContentType())
+}
+
+func decodeImport(t *testing.T, rec *httptest.ResponseRecorder) ImportJSON {
+	t.Helper()
+	var out ImportJSON
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("not an import (%v): %s", err, rec.Body.String())
+	}
+	return out
+}
+
+func TestImportAPI(t *testing.T) {
+	h := newImportHTTP(t)
+	good := "sku,title_en,title_fr,property,category,currency,price_amount,territories,stock\n" +
+		"API-1,API tee,T-shirt API,PARIS2024,apparel,EUR,2500,FR,3\nAPI-2,API cap,,PARIS2024,headwear,JPY,1200,BE,1\n"
+
+	t.Run("TemplateIsPublicAndImportsAsDocumented", func(t *testing.T) {
+		rec := h.do(t, http.MethodGet, "/api/v1/catalog/imports/template", "", nil, "")
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") {
+			t.Fatalf("template: %d %s", rec.Code, rec.Header())
+		}
+		zipData := testZip(t, "tee-blue-front.jpg", testJPEG(t, 1), "tee-blue-back.jpg", testJPEG(t, 2))
+		res := decodeImport(t, h.upload(t, h.keyA, rec.Body.String(), zipData, map[string]string{"dry_run": "true"}))
+		if res.Status != ImportSucceeded || res.Accepted != 2 || !res.DryRun {
+			t.Fatalf("the template does not import: %+v", res)
+		}
+	})
+
+	t.Run("DryRun", func(t *testing.T) {
+		rec := h.upload(t, h.keyA, good, nil, map[string]string{"dry_run": "1"})
+		res := decodeImport(t, rec)
+		if rec.Code != http.StatusOK || res.Status != ImportSucceeded || res.Accepted != 2 || !res.DryRun || res.Progress != 1 {
+			t.Fatalf("dry run: %d %+v", rec.Code, res)
+		}
+		if n, _ := h.svc.CountProducts(context.Background(), ProductFilter{LicenseeID: h.a}); n != 0 {
+			t.Fatalf("a dry run wrote %d products", n)
+		}
+	})
+
+	var id int64
+	t.Run("Applies", func(t *testing.T) {
+		rec := h.upload(t, h.keyA, good, nil, map[string]string{"client_ref": "ref-1"})
+		res := decodeImport(t, rec)
+		if rec.Code != http.StatusOK || res.Status != ImportSucceeded || res.Accepted != 2 || res.Rejected != 0 || len(res.Errors) != 0 {
+			t.Fatalf("import: %d %s", rec.Code, rec.Body)
+		}
+		id = res.ID
+		status := decodeImport(t, h.do(t, http.MethodGet, "/api/v1/catalog/imports/"+itoa(id), h.keyA, nil, ""))
+		if status.ID != id || status.Status != ImportSucceeded || status.Lines != 2 {
+			t.Fatalf("status: %+v", status)
+		}
+		byRef := decodeImport(t, h.do(t, http.MethodGet, "/api/v1/catalog/imports?ref=ref-1", h.keyA, nil, ""))
+		if byRef.ID != id {
+			t.Fatalf("by ref: %+v", byRef)
+		}
+	})
+
+	t.Run("BadLinesAre422WithLineAndField", func(t *testing.T) {
+		bad := "sku,title_en,property,category,currency,price_amount,territories\nOK-9,Tee,PARIS2024,apparel,EUR,100,FR\nX-1,Tee,PARIS2024,apparel,JPY,12.5,FR\n"
+		rec := h.upload(t, h.keyA, bad, nil, nil)
+		res := decodeImport(t, rec)
+		if rec.Code != http.StatusUnprocessableEntity || res.Status != ImportFailed || res.Accepted != 1 || res.Rejected != 1 ||
+			len(res.Errors) != 1 || res.Errors[0].Line != 3 || res.Errors[0].Field != "price_amount" {
+			t.Fatalf("bad import: %d %s", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("ErrNoFileIs400", func(t *testing.T) {
+		rec := h.upload(t, h.keyA, "", nil, map[string]string{"dry_run": "1"})
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"file"`) {
+			t.Fatalf("no file: %d %s", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("ErrOtherRolesRefused", func(t *testing.T) {
+		for _, key := range []string{h.fan, h.analyst} {
+			if rec := h.upload(t, key, good, nil, nil); rec.Code != http.StatusForbidden {
+				t.Fatalf("upload by another role: %d", rec.Code)
+			}
+		}
+		// Without a key the CSRF check refuses the form post before anything else.
+		if rec := h.upload(t, "", good, nil, nil); rec.Code != http.StatusUnauthorized && rec.Code != http.StatusForbidden {
+			t.Fatalf("anonymous upload: %d", rec.Code)
+		}
+	})
+
+	t.Run("ErrAnotherLicenseesImportIs404", func(t *testing.T) {
+		if rec := h.do(t, http.MethodGet, "/api/v1/catalog/imports/"+itoa(id), h.keyB, nil, ""); rec.Code != http.StatusNotFound {
+			t.Fatalf("B reads A's import: %d", rec.Code)
+		}
+	})
+
+	t.Run("ProductsAreTheCallers", func(t *testing.T) {
+		var ps []Product
+		rec := h.do(t, http.MethodGet, "/api/v1/products?property=PARIS2024&category=apparel", h.keyA, nil, "")
+		if err := json.Unmarshal(rec.Body.Bytes(), &ps); err != nil || len(ps) != 1 || ps[0].Variants[0].SKU != "API-1" {
+			t.Fatalf("A's apparel: %s", rec.Body)
+		}
+		rec = h.do(t, http.MethodGet, "/api/v1/products", h.keyB, nil, "")
+		if err := json.Unmarshal(rec.Body.Bytes(), &ps); err != nil || len(ps) != 1 || ps[0].Variants[0].SKU != "B-TEE-1" {
+			t.Fatalf("B's products: %s", rec.Body)
+		}
+		a, _ := h.svc.ProductBySKU(context.Background(), h.a, "API-1")
+		if rec := h.do(t, http.MethodGet, "/api/v1/products/"+itoa(a.ID), h.keyB, nil, ""); rec.Code != http.StatusNotFound {
+			t.Fatalf("B reads A's product: %d", rec.Code)
+		}
+		if rec := h.do(t, http.MethodGet, "/api/v1/products?category=rockets", h.keyA, nil, ""); rec.Code != http.StatusBadRequest {
+			t.Fatalf("bad category: %d", rec.Code)
+		}
+		if rec := h.do(t, http.MethodGet, "/api/v1/products", h.fan, nil, ""); rec.Code != http.StatusForbidden {
+			t.Fatalf("fan: %d", rec.Code)
+		}
+	})
+
+	t.Run("PagesRender", func(t *testing.T) {
+		for _, path := range []string{"/portal/imports", "/portal/imports/" + itoa(id), "/portal/products", "/portal/products?category=apparel"} {
+			rec := h.do(t, http.MethodGet, path, h.keyA, nil, "")
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<main") {
+				t.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body)
+			}
+		}
+		rec := h.do(t, http.MethodGet, "/catalog/static/import.js", "", nil, "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Header().Get("Content-Type"), "javascript") {
+			t.Fatalf("script: %d", rec.Code)
+		}
+	})
+}
