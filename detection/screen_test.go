@@ -317,7 +317,7 @@ func TestScreeningPipeline(t *testing.T) {
 		if _, err := w.lic.AuthoriseReseller(ctx, nil, w.licensee, reseller.ID, []string{"FR"}); err != nil {
 			t.Fatal(err)
 		}
-		w.waitStatus(w.listing(reseller.ID, "Official tee", official).ID, catalog.StatusLive)
+		liveID := w.waitStatus(w.listing(reseller.ID, "Official tee", official).ID, catalog.StatusLive).ID
 		l, err := w.cat.CreateListing(ctx, reseller.ID, catalog.NewListing{Title: "Official tee, shipped to Germany",
 			Price: money.New(2500, "EUR"), Stock: 1, Territories: []string{"FR", "DE"}, ImageIDs: []int64{official}})
 		if err != nil {
@@ -327,6 +327,12 @@ func TestScreeningPipeline(t *testing.T) {
 		if !strings.Contains(l.StatusReason, "not for DE") {
 			t.Errorf("status reason %q", l.StatusReason)
 		}
+
+		// Revoking the authorisation re-screens the reseller's listings: the live one is blocked.
+		if _, err := w.lic.RevokeReseller(ctx, nil, w.licensee, reseller.ID, "contract ended"); err != nil {
+			t.Fatal(err)
+		}
+		w.waitStatus(liveID, catalog.StatusBlocked)
 	})
 
 	t.Run("a screening that fails leaves the listing pending and records the error", func(t *testing.T) {
