@@ -44,6 +44,41 @@ type Offer struct {
 	LicenseeName string // the licensee whose licence covers the sale (or the product's)
 	Country      string
 	CheckedAt    time.Time
+	// Product is the official product a licensee's own listing offers (nil otherwise); its
+	// variants are what the fan chooses from, each priced like the offer.
+	Product  *catalog.Product
+	Variants []OfferVariant
+}
+
+// OfferVariant is one size or colour of an official product, priced for the fan's market.
+type OfferVariant struct {
+	ID     int64
+	SKU    string
+	GTIN   string
+	Size   string
+	Colour string
+	Stock  int
+	Price  money.Money
+}
+
+// Title is the offer's title in lang (the product's text in that language when it has one).
+func (o Offer) Title(lang string) string {
+	if o.Product != nil {
+		if t := o.Product.Text(lang).Title; t != "" {
+			return t
+		}
+	}
+	return o.Listing.Title
+}
+
+// Description is the offer's description in lang.
+func (o Offer) Description(lang string) string {
+	if o.Product != nil {
+		if t := o.Product.Text(lang); t.Title != "" {
+			return t.Description
+		}
+	}
+	return o.Listing.Description
 }
 
 // Offer answers for listing id and the fan's market, reading the catalogue afresh (checkout
@@ -57,14 +92,30 @@ func (s *Store) Offer(ctx context.Context, listingID int64, m web.Market) (Offer
 	if err != nil {
 		return Offer{}, err
 	}
-	return s.judge(ctx, l, seller, m)
+	product, err := s.productOf(ctx, l)
+	if err != nil {
+		return Offer{}, err
+	}
+	return s.judge(ctx, l, seller, product, m)
+}
+
+// productOf is the official product a licensee's own listing offers, or nil.
+func (s *Store) productOf(ctx context.Context, l catalog.Listing) (*catalog.Product, error) {
+	if !l.Official || l.ProductID == 0 {
+		return nil, nil
+	}
+	p, err := s.cat.Product(ctx, l.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // OfferBySlug answers like Offer for the listing at /products/{slug}. The listing may come
 // from a cache that any change to it clears; the licence question is always asked afresh.
 func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Offer, error) {
 	if e, ok := s.cache.listing(slug); ok {
-		return s.judge(ctx, e.listing, e.seller, m)
+		return s.judge(ctx, e.listing, e.seller, e.product, m)
 	}
 	gen := s.cache.generation()
 	l, err := s.cat.ListingBySlug(ctx, slug)
@@ -75,14 +126,46 @@ func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Off
 	if err != nil {
 		return Offer{}, err
 	}
-	s.cache.putListing(gen, slug, listingEntry{listing: l, seller: seller})
-	return s.judge(ctx, l, seller, m)
+	product, err := s.productOf(ctx, l)
+	if err != nil {
+		return Offer{}, err
+	}
+	s.cache.putListing(gen, slug, listingEntry{listing: l, seller: seller, product: product})
+	return s.judge(ctx, l, seller, product, m)
 }
 
-func (s *Store) judge(ctx context.Context, l catalog.Listing, seller catalog.Seller, m web.Market) (Offer, error) {
-	o := Offer{Listing: l, Seller: seller, Country: m.Country, CheckedAt: s.now()}
-	o.Price, o.InMarketCurrency = l.Price, l.Price.Currency == m.Currency
+// marketPrice is a product's price for the market: in its currency when the product has one,
+// else in the product's main currency, else the listing's own price.
+func marketPrice(l catalog.Listing, p *catalog.Product, cur string) (money.Money, bool) {
+	if p != nil {
+		if m, ok := p.Price(cur); ok {
+			return m, true
+		}
+		if m, ok := p.MainPrice(); ok {
+			return m, m.Currency == cur
+		}
+	}
+	return l.Price, l.Price.Currency == cur
+}
+
+func (s *Store) judge(ctx context.Context, l catalog.Listing, seller catalog.Seller, product *catalog.Product, m web.Market) (Offer, error) {
+	o := Offer{Listing: l, Seller: seller, Country: m.Country, CheckedAt: s.now(), Product: product}
+	o.Price, o.InMarketCurrency = marketPrice(l, product, m.Currency)
 	o.InStock = l.Stock > 0
+	if product != nil && len(product.Variants) > 0 {
+		o.InStock = false
+		for _, v := range product.Variants {
+			price, ok := v.Price(m.Currency)
+			if !ok {
+				if price, ok = v.Price(product.Currency); !ok {
+					price = o.Price
+				}
+			}
+			o.Variants = append(o.Variants, OfferVariant{ID: v.ID, SKU: v.SKU, GTIN: v.GTIN, Size: v.Size, Colour: v.Colour,
+				Stock: v.Stock, Price: price})
+			o.InStock = o.InStock || v.Stock > 0
+		}
+	}
 	licensee := l.LicenseeID
 	if licensee == 0 {
 		licensee = seller.LicenseeID
@@ -92,7 +175,7 @@ func (s *Store) judge(ctx context.Context, l catalog.Listing, seller catalog.Sel
 		return Offer{}, err
 	}
 	switch {
-	case l.Status != catalog.StatusLive:
+	case l.Status != catalog.StatusLive || (product != nil && product.Status != catalog.ProductApproved):
 		o.Reason, o.Detail = ReasonNotAvailable, "This listing is not for sale."
 		return o, nil
 	case !ships(l.Territories, m.Country):
@@ -133,6 +216,7 @@ func ships(territories []string, country string) bool {
 type listingEntry struct {
 	listing catalog.Listing
 	seller  catalog.Seller
+	product *catalog.Product
 	at      time.Time
 }
 

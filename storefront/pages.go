@@ -332,7 +332,22 @@ type ProductPage struct {
 }
 
 // MaxQty is the most a fan may put in the cart at once.
-func (p *ProductPage) MaxQty() int { return min(max(p.Offer.Listing.Stock, 1), 10) }
+func (p *ProductPage) MaxQty() int { return min(max(p.Stock(), 1), 10) }
+
+// Stock is how many are left: of every variant together, or of the listing.
+func (p *ProductPage) Stock() int {
+	if p.Offer.Product != nil && len(p.Offer.Variants) > 0 {
+		n := 0
+		for _, v := range p.Offer.Variants {
+			n += v.Stock
+		}
+		return n
+	}
+	return p.Offer.Listing.Stock
+}
+
+// Description is the description in the page's language.
+func (p *ProductPage) Description() string { return p.Offer.Description(p.Lang) }
 
 // ReasonTitle says in a few words why the fan cannot buy the item.
 func (p *ProductPage) ReasonTitle() string {
@@ -369,7 +384,8 @@ func (h *handler) product(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := &ProductPage{shopPage: shopPage{Page: web.Page{Title: o.Listing.Title}, props: props}, Offer: o}
+	title := o.Title(web.RequestLanguage(c).String())
+	p := &ProductPage{shopPage: shopPage{Page: web.Page{Title: title}, props: props}, Offer: o}
 	status := http.StatusOK
 	if o.Reason == ReasonNotAvailable {
 		// Removed or not yet screened: say so, and let search engines forget it.

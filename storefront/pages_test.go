@@ -339,5 +339,4 @@ func testPicture(seed, size int) []byte {
 	return b.Bytes()
 }
 
-
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -205,18 +205,42 @@ func (s *Store) document(ctx context.Context, l catalog.Listing, sellers map[int
 	if l.ClaimedSKU != "" {
 		d.SKUs = append(d.SKUs, strings.ToUpper(l.ClaimedSKU))
 	}
+	product, err := s.productOf(ctx, l)
+	if err != nil {
+		return Document{}, false, err
+	}
+	titles, descriptions := []string{l.Title}, []string{l.Description}
+	if product != nil {
+		if product.Status != catalog.ProductApproved {
+			return Document{}, false, nil
+		}
+		d.Titles = map[string]string{}
+		for lang, t := range product.Texts {
+			d.Titles[lang] = t.Title
+			titles = append(titles, t.Title)
+			descriptions = append(descriptions, t.Description)
+		}
+		d.Stock = product.Stock()
+		for _, v := range product.Variants {
+			d.SKUs = append(d.SKUs, strings.ToUpper(v.SKU))
+			if v.GTIN != "" {
+				d.GTINs = append(d.GTINs, v.GTIN)
+			}
+		}
+	}
 	for _, cur := range web.MarketCurrencies {
-		// A listing has one price; in other currencies it shows that price in its own
-		// currency (the storefront converts nothing).
-		d.Prices[cur] = l.Price
-		d.Bands[cur] = PriceBand(l.Price)
+		// In a currency the product (or listing) has no price in, it shows its own main
+		// price in its own currency: the storefront converts nothing.
+		p, _ := marketPrice(l, product, cur)
+		d.Prices[cur] = p
+		d.Bands[cur] = PriceBand(p)
 	}
 	if len(l.Images) > 0 {
 		d.ImageID = l.Images[0].ID
 	}
-	names := []string{l.Property, name, seller.Name, strings.Join(d.SKUs, " ")}
+	names := []string{l.Property, name, seller.Name, strings.Join(d.SKUs, " "), strings.Join(d.GTINs, " ")}
 	names = append(names, categoryWords(l.Category)...)
-	d.Text = [3]string{foldText(l.Title), foldText(strings.Join(names, " ")), foldText(l.Description)}
+	d.Text = [3]string{foldText(strings.Join(titles, " ")), foldText(strings.Join(names, " ")), foldText(strings.Join(descriptions, " "))}
 	return d, true, nil
 }
 

@@ -213,4 +213,3 @@ func (w *world) keys(r SearchResult) []string {
 	}
 	return out
 }
-
