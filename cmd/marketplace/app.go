@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
+	"marketplace/catalog/demo"
 	"marketplace/detection"
 	"marketplace/internal/auth"
 	"marketplace/internal/postgres"
@@ -41,6 +42,9 @@ type Main struct {
 	Detection *detection.Service
 	Review    *detection.Review
 	Store     *storefront.Store
+
+	// Demo is the size of the demo catalogue Seed loads (zero: demo.Small, for the tests).
+	Demo demo.Options
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string

@@ -3,7 +3,7 @@
 //	marketplace serve [--migrate]   the web server (and, unless WORKERS=0, the job workers)
 //	marketplace worker              job workers only, for as many machines as needed
 //	marketplace migrate             apply pending database migrations
-//	marketplace seed                load the demo world (idempotent)
+//	marketplace seed [--small]      load the demo world (idempotent)
 //	marketplace users create|apikey accounts from the command line
 //	marketplace devdb start|stop    the private PostgreSQL cluster of `make run` and `make test`
 //	marketplace search reindex      rebuild the storefront's search documents
@@ -21,6 +21,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"marketplace/catalog/demo"
 )
 
 func main() {
@@ -40,7 +42,7 @@ commands:
   serve [--migrate]        serve the web pages and API (workers run in-process unless WORKERS=0)
   worker                   run job workers only
   migrate                  apply pending migrations
-  seed                     load the demo world (safe to run again)
+  seed [--small]           load the demo world (safe to run again; --small: a handful of products)
   users create --email E --role R [--password P] [--licensee ID] [--seller ID] [--country CC]
   users apikey --email E [--name N]   print a new API key for the user (shown once)
   devdb start|stop|url [--dir DIR]    the private PostgreSQL cluster (default DIR: $DATA_DIR/pg)
@@ -81,6 +83,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "migrations applied")
 		return nil
 	case "seed":
+		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+		small := fs.Bool("small", false, "a handful of demo products instead of a few hundred")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		m.Demo = demo.Full
+		if *small {
+			m.Demo = demo.Small
+		}
 		defer m.Close()
 		if err := m.Run(ctx, RunOptions{Migrate: true}); err != nil {
 			return err

@@ -22,7 +22,9 @@ type demoAccount struct {
 	LicenseeID int64
 }
 
-// Seed loads the demo world; running it again changes nothing that is already there.
+// Seed loads the demo world; running it again changes nothing that is already there. The
+// demo catalogue is as big as m.Demo says (zero: demo.Small, a handful of products for the
+// tests; `marketplace seed` loads demo.Full).
 func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
 	registry, err := licensing.Seed(ctx, m.Licensing)
 	if err != nil {
@@ -39,6 +41,15 @@ func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
+	cat, err := m.seedCatalogue(ctx, registry, stdout)
+	if err != nil {
+		return err
+	}
+	sellers, err := m.seedSellers(ctx, cat)
+	if err != nil {
+		return err
+	}
+	accounts = append(accounts, sellers...)
 	fmt.Fprintln(stdout, "Demo accounts (password "+DemoPassword+"):")
 	for _, a := range accounts {
 		fmt.Fprintf(stdout, "  %-9s %s\n", a.Role, a.Email)
