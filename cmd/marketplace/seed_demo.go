@@ -58,24 +58,32 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 	if err != nil {
 		return nil, err
 	}
-	pics, err := cat.Pictures(ctx, screen)
-	if err != nil {
-		return nil, err
+	_, withPictures := m.pictures()
+	var pics map[string][]byte
+	if withPictures {
+		if pics, err = cat.Pictures(ctx, screen); err != nil {
+			return nil, err
+		}
 	}
 	drawn := time.Since(started)
 	products := 0
 	for _, id := range todo {
 		ps := cat.Of(id)
 		var csvBuf, zipBuf bytes.Buffer
+		req := catalog.ImportRequest{LicenseeID: id, Filename: "demo-catalogue.csv"}
+		if withPictures {
+			if err := demo.WriteZip(&zipBuf, ps, pics); err != nil {
+				return nil, err
+			}
+			req.Images, req.ImagesSize, req.ImagesFilename = bytes.NewReader(zipBuf.Bytes()), int64(zipBuf.Len()), "demo-pictures.zip"
+		} else {
+			ps = withoutPictures(ps)
+		}
 		if err := demo.WriteCSV(&csvBuf, ps); err != nil {
 			return nil, err
 		}
-		if err := demo.WriteZip(&zipBuf, ps, pics); err != nil {
-			return nil, err
-		}
-		imp, err := m.Catalog.Import(ctx, catalog.ImportRequest{LicenseeID: id, CSV: bytes.NewReader(csvBuf.Bytes()),
-			Filename: "demo-catalogue.csv", Size: int64(csvBuf.Len()), Images: bytes.NewReader(zipBuf.Bytes()),
-			ImagesSize: int64(zipBuf.Len()), ImagesFilename: "demo-pictures.zip"})
+		req.CSV, req.Size = bytes.NewReader(csvBuf.Bytes()), int64(csvBuf.Len())
+		imp, err := m.Catalog.Import(ctx, req)
 		if err != nil {
 			return nil, fmt.Errorf("import the demo catalogue of %s: %w", ps[0].Licensee, err)
 		}
@@ -87,6 +95,27 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 	fmt.Fprintf(stdout, "Demo catalogue: %d official products imported for %d licensees (%d pictures drawn in %s, %d layouts redrawn to stay distinct; %s in all)\n",
 		products, len(todo), len(pics), drawn.Round(time.Millisecond), screen.redrawn, time.Since(started).Round(time.Millisecond))
 	return cat, nil
+}
+
+// imageStore is the catalogue's picture store (catalog-web's PutImage and ImageBytes).
+type imageStore interface {
+	PutImage(ctx context.Context, data []byte) (catalog.Image, error)
+	ImageBytes(ctx context.Context, id int64) ([]byte, string, error)
+}
+
+// pictures returns the catalogue's picture store, when it has one: until it does, the demo
+// catalogue is imported without pictures and the sellers list nothing.
+func (m *Main) pictures() (imageStore, bool) {
+	st, ok := any(m.Catalog).(imageStore)
+	return st, ok
+}
+
+func withoutPictures(ps []demo.Product) []demo.Product {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Image = ""
+	}
+	return out
 }
 
 // missing reports whether some generated product has no product with its key yet.
@@ -173,8 +202,8 @@ func (s *pictureScreen) distinct(fp *detection.Fingerprint) (bool, error) {
 
 // demoSeller is a seller of the demo world with its login.
 type demoSeller struct {
-	email   string
-	seller  catalog.NewSeller
+	email    string
+	seller   catalog.NewSeller
 	reseller bool
 }
 
@@ -212,13 +241,21 @@ func (m *Main) seedSellers(ctx context.Context, cat *demo.Catalogue) ([]demoAcco
 				return nil, fmt.Errorf("seed seller %s: %w", ds.seller.Name, err)
 			}
 			ids[i] = s.ID
-			if _, err := m.Auth.CreateUser(ctx, auth.NewUser{Email: ds.email, Password: DemoPassword, Role: web.RoleSeller, SellerID: s.ID}); err != nil {
+			// Every demo seller has a login, which is also how a second run finds it. Only
+			// seller@ gets a password in the small demo: hashing one costs the tests ~100 ms.
+			password := DemoPassword
+			if m.Demo.PerLicence == 0 && ds.email != "seller@demo.olympics.test" {
+				password = ""
+			}
+			if _, err := m.Auth.CreateUser(ctx, auth.NewUser{Email: ds.email, Password: password, Role: web.RoleSeller, SellerID: s.ID}); err != nil {
 				return nil, fmt.Errorf("seed seller %s: %w", ds.email, err)
 			}
 		default:
 			return nil, err
 		}
-		accounts = append(accounts, demoAccount{Email: ds.email, Role: web.RoleSeller})
+		if m.Demo.PerLicence != 0 || ds.email == "seller@demo.olympics.test" {
+			accounts = append(accounts, demoAccount{Email: ds.email, Role: web.RoleSeller})
+		}
 		if ds.reseller {
 			resellers = append(resellers, ids[i])
 		}
@@ -226,6 +263,9 @@ func (m *Main) seedSellers(ctx context.Context, cat *demo.Catalogue) ([]demoAcco
 	// resellers[0] resells Maison Bleue in FR and BE, [1] Pacific Coast in the US.
 	if err := licensing.SeedResellers(ctx, m.Licensing, resellers); err != nil {
 		return nil, err
+	}
+	if _, ok := m.pictures(); !ok {
+		return accounts, nil
 	}
 	for i, ds := range demoSellers {
 		listings, err := m.demoListings(ctx, cat, ds)
@@ -341,7 +381,8 @@ func (m *Main) ensureListings(ctx context.Context, sellerID int64, want []demoLi
 		if err != nil {
 			return err
 		}
-		img, err := m.Catalog.PutImage(ctx, pic)
+		store, _ := m.pictures()
+		img, err := store.PutImage(ctx, pic)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dl.listing.Title, err)
 		}
@@ -363,7 +404,8 @@ func (m *Main) officialPicture(ctx context.Context, p demo.Product) ([]byte, err
 	if len(prod.Images) == 0 {
 		return nil, fmt.Errorf("official product %s has no picture", p.Key)
 	}
-	data, _, err := m.Catalog.ImageBytes(ctx, prod.Images[0].ID)
+	store, _ := m.pictures()
+	data, _, err := store.ImageBytes(ctx, prod.Images[0].ID)
 	return data, err
 }
 
