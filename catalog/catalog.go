@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"marketplace/internal/blob"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
 	"marketplace/licensing"
@@ -158,6 +159,11 @@ type Service struct {
 	jobs      *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
 	log       *slog.Logger
 	now       func() time.Time
+	blobs     blob.Store      // image originals and renditions (WithBlobs)
+	screening ScreeningSource // set by cmd once detection exists (SetScreeningSource)
+	// decodeSlots bounds how many pictures are decoded at once, so peak memory stays
+	// bounded however many uploads arrive together (images.go).
+	decodeSlots chan struct{}
 }
 
 // Option configures a Service.
@@ -166,12 +172,15 @@ type Option func(*Service)
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
+// WithBlobs sets where images are stored; PutImage and ImageBytes need it.
+func WithBlobs(b blob.Store) Option { return func(s *Service) { s.blobs = b } }
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // NewService returns the catalogue over db, asking reg the coverage question.
 func NewService(db *pgxpool.Pool, reg *licensing.Service, opts ...Option) (*Service, error) {
-	s := &Service{db: db, licensing: reg, log: slog.Default(), now: time.Now}
+	s := &Service{db: db, licensing: reg, log: slog.Default(), now: time.Now, decodeSlots: make(chan struct{}, decodeSlots)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -197,4 +206,45 @@ func (s *Service) DB() *pgxpool.Pool { return s.db }
 func (s *Service) InsertScreening(ctx context.Context, tx pgx.Tx, id int64) error {
 	_, err := s.jobs.InsertTx(ctx, tx, ScreenListingArgs{ListingID: id}, nil)
 	return err
+}
+
+// Screening is detection's verdict on a listing, as the listing API shows it.
+type Screening struct {
+	Score   int               `json:"score"`
+	Verdict string            `json:"verdict"`
+	Reasons []ScreeningReason `json:"reasons"`
+	Matches []ScreeningMatch  `json:"matches"`
+}
+
+// ScreeningReason is one rule that added to a screening's score.
+type ScreeningReason struct {
+	Rule   string `json:"rule"`
+	Weight int    `json:"weight"`
+	Detail string `json:"detail"`
+}
+
+// ScreeningMatch is a reference picture one of the listing's photos resembles.
+type ScreeningMatch struct {
+	ImageID  int64  `json:"image_id"`
+	Kind     string `json:"kind"` // official or counterfeit
+	Distance int    `json:"distance"`
+}
+
+// ScreeningSource answers what screening decided about a listing: nil (and no error) while it
+// has not been screened. Detection implements it; cmd wires it with SetScreeningSource, so the
+// catalogue shows screenings without importing detection.
+type ScreeningSource interface {
+	Screening(ctx context.Context, listingID int64) (*Screening, error)
+}
+
+// SetScreeningSource sets where listing screenings come from. Call it before serving.
+func (s *Service) SetScreeningSource(src ScreeningSource) { s.screening = src }
+
+// Screening returns the latest screening of listing id, or nil when there is none yet (or no
+// source is set).
+func (s *Service) Screening(ctx context.Context, id int64) (*Screening, error) {
+	if s.screening == nil {
+		return nil, nil
+	}
+	return s.screening.Screening(ctx, id)
 }

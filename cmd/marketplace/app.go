@@ -20,6 +20,7 @@ import (
 	"marketplace/catalog/demo"
 	"marketplace/detection"
 	"marketplace/internal/auth"
+	"marketplace/internal/blob"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
 	"marketplace/licensing"
@@ -42,6 +43,7 @@ type Main struct {
 	Detection *detection.Service
 	Review    *detection.Review
 	Store     *storefront.Store
+	Blobs     *blob.Bucket // image originals and renditions, at BLOB_URL
 
 	// Demo is the size of the demo catalogue Seed loads (zero: demo.Small, for the tests).
 	Demo demo.Options
@@ -85,7 +87,10 @@ func (m *Main) Open(ctx context.Context) error {
 	m.DB = db
 	m.Auth = auth.NewService(db, auth.DefaultLimits)
 	m.Licensing = licensing.NewService(db, licensing.WithLogger(m.Log.With("slice", "licensing")))
-	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog"))); err != nil {
+	if m.Blobs, err = blob.Open(ctx, m.Config.BlobURL); err != nil {
+		return err
+	}
+	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog")), catalog.WithBlobs(m.Blobs)); err != nil {
 		return err
 	}
 	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection"))); err != nil {
@@ -193,6 +198,9 @@ func (m *Main) serve() error {
 	if err := storefront.Routes(srv, m.Store); err != nil {
 		return err
 	}
+	if err := catalog.Routes(srv, m.Catalog); err != nil {
+		return err
+	}
 	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
 		return err
 	}
@@ -237,6 +245,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		m.DB.Close()
+	}
+	if m.Blobs != nil {
+		errs = append(errs, m.Blobs.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -140,7 +140,7 @@ func NewServer(cfg Config) (*Server, error) {
 	// /metrics compresses itself; images are compressed already.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool {
 		p := c.Request().URL.Path
-		return p == "/metrics" || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") || strings.HasSuffix(p, ".webp")
+		return p == "/metrics" || strings.HasPrefix(p, "/images/") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") || strings.HasSuffix(p, ".webp")
 	}}))
 	hsts := 0
 	if cfg.SecureCookies {

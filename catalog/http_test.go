@@ -1,0 +1,164 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"marketplace/internal/auth"
+	"marketplace/internal/blob"
+	"marketplace/internal/postgres/pgtest"
+	"marketplace/internal/web"
+	"marketplace/licensing"
+)
+
+// httpWorld is a server with the accounts' and the catalogue's routes, two independent
+// sellers (A and B), a licensee, and an API key per kind of caller.
+type httpWorld struct {
+	srv                                       *web.Server
+	svc                                       *Service
+	reg                                       *licensing.Service
+	sellerA, sellerB                          Seller
+	licensee                                  licensing.Licensee
+	keyA, keyB, keyLicensee, keyFan, keyAdmin string
+}
+
+func newHTTPWorld(t *testing.T) *httpWorld {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t, Schemas()...)
+	store, err := blob.Open(ctx, "file://"+filepath.ToSlash(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	reg := licensing.NewService(pool)
+	svc, err := NewService(pool, reg, WithBlobs(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.NewService(pool, auth.DefaultLimits)
+	srv, err := web.NewServer(web.Config{Auth: accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.Routes(srv, accounts); err != nil {
+		t.Fatal(err)
+	}
+	if err := Routes(srv, svc); err != nil {
+		t.Fatal(err)
+	}
+	w := &httpWorld{srv: srv, svc: svc, reg: reg}
+	seller := func(name string) Seller {
+		s, err := svc.CreateSeller(ctx, NewSeller{Kind: SellerIndependent, Name: name, Country: "FR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	w.sellerA, w.sellerB = seller("Alpha Shop"), seller("Bravo Shop")
+	if w.licensee, err = reg.CreateLicensee(ctx, nil, licensing.LicenseeInput{Name: "Maison Test", Country: "FR", ContactEmail: "m@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	key := func(nu auth.NewUser) string {
+		u, err := accounts.CreateUser(ctx, nu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, err := accounts.CreateAPIKey(ctx, u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	w.keyA = key(auth.NewUser{Email: "a@example.com", Role: web.RoleSeller, SellerID: w.sellerA.ID})
+	w.keyB = key(auth.NewUser{Email: "b@example.com", Role: web.RoleSeller, SellerID: w.sellerB.ID})
+	w.keyLicensee = key(auth.NewUser{Email: "l@example.com", Role: web.RoleLicensee, LicenseeID: w.licensee.ID})
+	w.keyFan = key(auth.NewUser{Email: "fan@example.com", Role: web.RoleFan})
+	w.keyAdmin = key(auth.NewUser{Email: "admin@example.com", Role: web.RoleAdmin})
+	return w
+}
+
+type response struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("not JSON (%v): %s", err, r.body)
+	}
+}
+
+func (r response) problem(t *testing.T) web.Problem {
+	t.Helper()
+	var p web.Problem
+	r.json(t, &p)
+	return p
+}
+
+// do sends a request with key as Bearer (none when empty).
+func (w *httpWorld) do(req *http.Request, key string) response {
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	rec := httptest.NewRecorder()
+	w.srv.Handler().ServeHTTP(rec, req)
+	return response{status: rec.Code, body: rec.Body.Bytes(), header: rec.Header()}
+}
+
+func (w *httpWorld) get(path, key string) response {
+	return w.do(httptest.NewRequest(http.MethodGet, path, nil), key)
+}
+
+func TestImageRoute(t *testing.T) {
+	w := newHTTPWorld(t)
+	img, err := w.svc.PutImage(context.Background(), withEXIFOrientation(encodeJPEG(t, twoTone(1000, 500)), 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/images/" + itoa(img.ID)
+	r := w.get(path+"?size=320", "")
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/jpeg" ||
+		r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || r.header.Get("ETag") == "" {
+		t.Fatalf("GET %s?size=320: %d %v", path, r.status, r.header)
+	}
+	if b := decodeJPEGSize(t, r.body).Bounds(); b.Dx() != 160 || b.Dy() != 320 {
+		t.Errorf("rendition is %v, want 160×320 (turned by its EXIF orientation)", b.Size())
+	}
+	if r.header.Get("Content-Encoding") != "" {
+		t.Errorf("a JPEG was compressed again: %s", r.header.Get("Content-Encoding"))
+	}
+	full := w.get(path, "")
+	if b := decodeJPEGSize(t, full.body).Bounds(); full.status != http.StatusOK || b.Dx() != 500 || b.Dy() != 1000 {
+		t.Errorf("GET %s: %d, %v", path, full.status, b.Size())
+	}
+	if bytes.Contains(full.body, []byte("Exif")) {
+		t.Error("the served picture still carries EXIF data")
+	}
+	if full.header.Get("ETag") == r.header.Get("ETag") {
+		t.Error("two sizes share an ETag")
+	}
+
+	req := httptest.NewRequest(http.MethodGet, path+"?size=320", nil)
+	req.Header.Set("If-None-Match", r.header.Get("ETag"))
+	if nm := w.do(req, ""); nm.status != http.StatusNotModified || len(nm.body) != 0 {
+		t.Errorf("If-None-Match: %d, %d bytes", nm.status, len(nm.body))
+	}
+	req = httptest.NewRequest(http.MethodGet, path+"?size=500", nil)
+	req.Header.Set("Accept", "application/json")
+	if bad := w.do(req, ""); bad.status != http.StatusBadRequest || bad.problem(t).Errors[0].Field != "size" {
+		t.Errorf("size=500: %d %s", bad.status, bad.body)
+	}
+	for _, p := range []string{"/images/99999", "/images/abc", "/images/-1"} {
+		if nf := w.get(p, ""); nf.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, nf.status)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+// Package imageio holds the small picture helpers that the catalogue (storing photos) and
+// detection (fingerprinting them) share: the EXIF orientation reader and turning a decoded
+// picture the right way up. It imports no slice.
+package imageio
+
+import "image"
+
+// Orient returns img turned by EXIF orientation o (1..8) so it shows the right way up; o
+// outside 2..8 returns img unchanged. Orientations 5..8 swap width and height.
+func Orient(img *image.RGBA, o int) *image.RGBA {
+	if o < 2 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for y := range oh {
+		for x := range ow {
+			var sx, sy int
+			switch o {
+			case 2:
+				sx, sy = w-1-x, y
+			case 3:
+				sx, sy = w-1-x, h-1-y
+			case 4:
+				sx, sy = x, h-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, h-1-x
+			case 7:
+				sx, sy = w-1-y, h-1-x
+			case 8:
+				sx, sy = w-1-y, x
+			}
+			si := img.PixOffset(b.Min.X+sx, b.Min.Y+sy)
+			copy(out.Pix[out.PixOffset(x, y):][:4], img.Pix[si:si+4])
+		}
+	}
+	return out
+}
+
+// Swaps reports whether orientation o swaps width and height.
+func Swaps(o int) bool { return o >= 5 && o <= 8 }
