@@ -201,9 +201,14 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, err
 // CountProducts counts the products Products would list without paging.
 func (s *Service) CountProducts(ctx context.Context, f ProductFilter) (int, error) {
 	var n int
+	q := strings.TrimSpace(f.Query)
 	err := s.db.QueryRow(ctx, `SELECT count(*) FROM products p
 		WHERE ($1 = 0 OR p.licensee_id = $1) AND ($2 = '' OR p.property = upper($2)) AND ($3 = '' OR p.category = $3)
-		AND ($4 = '' OR p.status = $4)`, f.LicenseeID, strings.TrimSpace(f.Property), f.Category, string(f.Status)).Scan(&n)
+		AND ($4 = '' OR p.status = $4)
+		AND ($5 = '' OR EXISTS (SELECT 1 FROM product_texts t WHERE t.product_id = p.id AND t.lang = 'en'
+				AND t.title ILIKE '%' || $5 || '%')
+			OR EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.sku = $5))`,
+		f.LicenseeID, strings.TrimSpace(f.Property), f.Category, string(f.Status), q).Scan(&n)
 	return n, err
 }
 

@@ -102,6 +102,9 @@ func TestProductReads(t *testing.T) {
 	if n, _ := svc.CountProducts(ctx, ProductFilter{}); n != 2 {
 		t.Fatalf("count = %d", n)
 	}
+	if n, _ := svc.CountProducts(ctx, ProductFilter{Query: "OT-M"}); n != 1 {
+		t.Fatalf("count with a query = %d, want what Products lists (1)", n)
+	}
 	if _, err := svc.Product(ctx, 999999); !fault.Is(err, fault.NotFound) {
 		t.Fatalf("missing product: %v", err)
 	}
