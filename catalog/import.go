@@ -46,6 +46,9 @@ const (
 	PhaseDone     = "done"
 )
 
+// importLockSpace is the first key of the advisory lock that serialises one licensee's imports.
+const importLockSpace = 7_432_004
+
 // maxStoredErrors bounds the errors kept with an import; Rejected still counts every bad line.
 const maxStoredErrors = 1000
 
@@ -469,6 +472,9 @@ type copySource struct {
 	src rowSource
 	row *importRow
 	err error
+	// The slugs of the last product: its lines usually follow each other, and only the first
+	// line's slugs are used.
+	lastProduct, slug, listingSlug string
 }
 
 func (c *copySource) Next() bool {
@@ -508,20 +514,24 @@ func (c *copySource) Next() bool {
 
 func (c *copySource) Values() ([]any, error) {
 	r := c.row
-	en := ""
-	for i, l := range r.Langs {
-		if l == "en" {
-			en = r.Titles[i]
+	if r.Product != c.lastProduct || c.slug == "" {
+		en := ""
+		for i, l := range r.Langs {
+			if l == "en" {
+				en = r.Titles[i]
+			}
 		}
+		c.lastProduct, c.slug, c.listingSlug = r.Product, Slug(en), Slug(en)
 	}
 	return []any{r.Line, r.Product, r.SKU, r.GTIN, r.Size, r.Colour, r.Stock, r.Property, r.Category, r.Territories,
-		r.Langs, r.Titles, r.Descs, r.Currencies, r.Amounts, r.Currency, r.Images, r.ImageIDs, Slug(en), Slug(en)}, nil
+		r.Langs, r.Titles, r.Descs, r.Currencies, r.Amounts, r.Currency, r.Images, r.ImageIDs, c.slug, c.listingSlug}, nil
 }
 
 func (c *copySource) Err() error { return c.err }
 
 // apply runs the import inside one transaction; a bad line rolls everything back.
 func (r *importRun) apply(ctx context.Context, src rowSource) error {
+	started := time.Now()
 	r.coverage = map[coverageKey]coverageVerdict{}
 	r.imageUsed = map[string]bool{}
 	tx, err := r.s.db.Begin(ctx)
@@ -529,6 +539,14 @@ func (r *importRun) apply(ctx context.Context, src rowSource) error {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	// Sorts and hashes over the whole file stay in memory; one import of a licensee at a time
+	// (two at once would race for the same SKUs).
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, importLockSpace, int32(r.imp.LicenseeID)); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (
 		line int NOT NULL, product_key text NOT NULL, sku text NOT NULL, gtin text NOT NULL, size text NOT NULL,
 		colour text NOT NULL, stock int NOT NULL, property text NOT NULL, category text NOT NULL, territories text[] NOT NULL,
@@ -543,10 +561,12 @@ func (r *importRun) apply(ctx context.Context, src rowSource) error {
 	if err != nil {
 		return err
 	}
+	r.s.log.Debug("catalog: import read", "import", r.imp.ID, "lines", r.lines.Load(), "ms", time.Since(started).Milliseconds())
 	r.phase.Store(PhaseChecking)
 	if err := r.checkAcross(ctx, tx); err != nil {
 		return err
 	}
+	r.s.log.Debug("catalog: import checked", "import", r.imp.ID, "ms", time.Since(started).Milliseconds())
 	if r.rejected.Load() > 0 || len(r.errs) > 0 {
 		return nil
 	}
@@ -564,7 +584,9 @@ func (r *importRun) apply(ctx context.Context, src rowSource) error {
 	if err := r.write(ctx, tx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	r.s.log.Debug("catalog: import committed", "import", r.imp.ID, "ms", time.Since(started).Milliseconds())
+	return err
 }
 
 // checkAcross runs the checks that need more than one line, and groups lines into products.
@@ -589,24 +611,24 @@ func (r *importRun) checkAcross(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT line, 'sku', format('SKU %s is also on line %s', sku, first) FROM (
-			SELECT line, sku, min(line) OVER (PARTITION BY sku) AS first FROM import_rows) d WHERE line <> first
+		WITH dup AS (SELECT sku, min(line) AS first FROM import_rows GROUP BY sku HAVING count(*) > 1)
+		SELECT r.line, 'sku', format('SKU %s is also on line %s', r.sku, d.first) FROM import_rows r JOIN dup d ON d.sku = r.sku
+		WHERE r.line <> d.first
 		UNION ALL
 		SELECT r.line, 'sku', format('SKU %s belongs to another licensee', r.sku) FROM import_rows r
 		WHERE EXISTS (SELECT 1 FROM variants v WHERE v.sku = r.sku AND v.licensee_id <> $1)
 		UNION ALL
-		SELECT r.line, f.field, format('differs from line %s, the first line of product %s: the lines of one product share their %s',
-			g.first_line, r.product_key, f.what)
-		FROM import_rows r JOIN import_products g ON g.product_key = r.product_key
-		CROSS JOIN LATERAL (VALUES
-			('property', 'property', r.property <> g.property),
-			('category', 'category', r.category <> g.category),
-			('territories', 'territories', r.territories <> g.territories),
-			('title_en', 'titles and descriptions', r.langs <> g.langs OR r.titles <> g.titles OR r.descs <> g.descs),
-			('currency', 'main currency', r.currency <> g.currency),
-			('images', 'images', (cardinality(r.images) > 0 AND r.images <> g.images) OR (cardinality(r.image_ids) > 0 AND r.image_ids <> g.image_ids))
-		) f(field, what, differs)
-		WHERE r.line <> g.first_line AND f.differs
+		SELECT d.line, f.field, format('differs from line %s, the first line of product %s: the lines of one product share their %s',
+			d.first_line, d.product_key, f.what)
+		FROM (SELECT r.line, r.product_key, g.first_line, r.property <> g.property AS property, r.category <> g.category AS category,
+				r.territories <> g.territories AS territories,
+				r.langs <> g.langs OR r.titles <> g.titles OR r.descs <> g.descs AS texts, r.currency <> g.currency AS currency,
+				(cardinality(r.images) > 0 AND r.images <> g.images) OR (cardinality(r.image_ids) > 0 AND r.image_ids <> g.image_ids) AS images
+			FROM import_rows r JOIN import_products g ON g.product_key = r.product_key AND r.line <> g.first_line) d
+		CROSS JOIN LATERAL (VALUES ('property', 'property', d.property), ('category', 'category', d.category),
+			('territories', 'territories', d.territories), ('title_en', 'titles and descriptions', d.texts),
+			('currency', 'main currency', d.currency), ('images', 'images', d.images)) f(field, what, differs)
+		WHERE f.differs AND (d.property OR d.category OR d.territories OR d.texts OR d.currency OR d.images)
 		ORDER BY 1, 2 LIMIT $2`, r.imp.LicenseeID, maxStoredErrors+1)
 	if err != nil {
 		return err
@@ -707,23 +729,38 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 			SELECT g.product_id, u.lang, u.title, u.descr FROM import_products g, unnest(g.langs, g.titles, g.descs) u(lang, title, descr)
 			ON CONFLICT (product_id, lang) DO UPDATE SET title = excluded.title, description = excluded.description
 			WHERE (product_texts.title, product_texts.description) IS DISTINCT FROM (excluded.title, excluded.description)`, nil},
-		{"write variants", `INSERT INTO variants (product_id, licensee_id, sku, gtin, size, colour, stock, position)
-			SELECT g.product_id, $1, r.sku, r.gtin, r.size, r.colour, r.stock,
-				row_number() OVER (PARTITION BY r.product_key ORDER BY r.line) - 1
-			FROM import_rows r JOIN import_products g ON g.product_key = r.product_key
-			ON CONFLICT (licensee_id, sku) DO UPDATE SET product_id = excluded.product_id, gtin = excluded.gtin, size = excluded.size,
-				colour = excluded.colour, stock = excluded.stock, position = excluded.position
-			WHERE (variants.product_id, variants.gtin, variants.size, variants.colour, variants.stock, variants.position)
-				IS DISTINCT FROM (excluded.product_id, excluded.gtin, excluded.size, excluded.colour, excluded.stock, excluded.position)`, []any{lic}},
+		{"update variants", `UPDATE variants v SET product_id = x.product_id, gtin = x.gtin, size = x.size, colour = x.colour,
+				stock = x.stock, position = x.position
+			FROM (SELECT g.product_id, r.sku, r.gtin, r.size, r.colour, r.stock,
+					row_number() OVER (PARTITION BY r.product_key ORDER BY r.line) - 1 AS position
+				FROM import_rows r JOIN import_products g ON g.product_key = r.product_key) x
+			WHERE v.licensee_id = $1 AND v.sku = x.sku
+			AND (v.product_id, v.gtin, v.size, v.colour, v.stock, v.position) IS DISTINCT FROM (x.product_id, x.gtin, x.size, x.colour, x.stock, x.position)`, []any{lic}},
 		{"drop prices", `DELETE FROM variant_prices vp USING import_rows r, variants v
 			WHERE v.licensee_id = $1 AND v.sku = r.sku AND vp.variant_id = v.id AND vp.currency <> ALL (r.currencies)`, []any{lic}},
-		{"write prices", `INSERT INTO variant_prices (variant_id, currency, amount)
+		{"update prices", `UPDATE variant_prices vp SET amount = u.amount
+			FROM import_rows r JOIN variants v ON v.licensee_id = $1 AND v.sku = r.sku, unnest(r.currencies, r.amounts) u(cur, amount)
+			WHERE vp.variant_id = v.id AND vp.currency = u.cur AND vp.amount <> u.amount`, []any{lic}},
+		// New SKUs and prices are plain inserts: the lock above keeps other imports of this
+		// licensee out, and another licensee's SKU was refused.
+		{"insert variants", `CREATE TEMP TABLE import_new_variants ON COMMIT DROP AS
+			WITH ins AS (INSERT INTO variants (product_id, licensee_id, sku, gtin, size, colour, stock, position)
+				SELECT g.product_id, $1, r.sku, r.gtin, r.size, r.colour, r.stock,
+					row_number() OVER (PARTITION BY r.product_key ORDER BY r.line) - 1
+				FROM import_rows r JOIN import_products g ON g.product_key = r.product_key
+				WHERE NOT EXISTS (SELECT 1 FROM variants v WHERE v.licensee_id = $1 AND v.sku = r.sku)
+				RETURNING id, sku)
+			SELECT id, sku FROM ins`, []any{lic}},
+		{"insert prices", `INSERT INTO variant_prices (variant_id, currency, amount)
+			SELECT n.id, u.cur, u.amount FROM import_rows r JOIN import_new_variants n ON n.sku = r.sku, unnest(r.currencies, r.amounts) u(cur, amount)
+			UNION ALL
 			SELECT v.id, u.cur, u.amount FROM import_rows r JOIN variants v ON v.licensee_id = $1 AND v.sku = r.sku,
 				unnest(r.currencies, r.amounts) u(cur, amount)
-			ON CONFLICT (variant_id, currency) DO UPDATE SET amount = excluded.amount WHERE variant_prices.amount <> excluded.amount`, []any{lic}},
+			WHERE NOT EXISTS (SELECT 1 FROM import_new_variants n WHERE n.sku = r.sku)
+			AND NOT EXISTS (SELECT 1 FROM variant_prices vp WHERE vp.variant_id = v.id AND vp.currency = u.cur)`, []any{lic}},
 		{"find changed pictures", `CREATE TEMP TABLE import_image_changes ON COMMIT DROP AS
-			SELECT g.product_id, g.image_ids FROM import_products g
-			WHERE cardinality(g.image_ids) > 0 AND g.image_ids IS DISTINCT FROM
+			SELECT g.product_id, g.image_ids FROM (SELECT * FROM import_products WHERE cardinality(image_ids) > 0 OFFSET 0) g
+			WHERE g.image_ids IS DISTINCT FROM
 				(SELECT array_agg(pi.image_id ORDER BY pi.position) FROM product_images pi WHERE pi.product_id = g.product_id)`, nil},
 		{"drop pictures", `DELETE FROM product_images pi USING import_image_changes c WHERE pi.product_id = c.product_id`, nil},
 		{"write pictures", `INSERT INTO product_images (product_id, position, image_id)
@@ -736,10 +773,11 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 					price_amount, currency, stock, territories, ships_from)
 				SELECT $1, g.product_id, '', g.listing_slug, g.titles[array_position(g.langs, 'en')], g.descs[array_position(g.langs, 'en')],
 					g.property, g.category, x.price, g.currency, x.stock, g.territories, $2
-				FROM import_products g CROSS JOIN LATERAL (
-					SELECT min(vp.amount) AS price, sum(v.stock)::int AS stock FROM variants v
-					LEFT JOIN variant_prices vp ON vp.variant_id = v.id AND vp.currency = g.currency
-					WHERE v.product_id = g.product_id) x
+				FROM import_products g JOIN (
+					SELECT v.product_id, min(vp.amount) FILTER (WHERE vp.currency = p.currency) AS price, sum(v.stock)::int AS stock
+					FROM import_products p JOIN variants v ON v.product_id = p.product_id
+					LEFT JOIN variant_prices vp ON vp.variant_id = v.id AND vp.currency = p.currency
+					GROUP BY v.product_id) x ON x.product_id = g.product_id
 				ON CONFLICT (seller_id, product_id) WHERE product_id IS NOT NULL AND claimed_sku = ''
 				DO UPDATE SET title = excluded.title, description = excluded.description, property = excluded.property,
 					category = excluded.category, price_amount = excluded.price_amount, currency = excluded.currency,
@@ -785,9 +823,11 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 		jobs = append(jobs, river.InsertManyParams{Args: ProductReferencesArgs{ProductID: id}})
 	}
 	if len(jobs) > 0 {
+		start := time.Now()
 		if _, err := r.s.jobs.InsertManyFastTx(ctx, tx, jobs); err != nil {
 			return err
 		}
+		r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", "insert jobs", "ms", time.Since(start).Milliseconds())
 	}
 	if len(listingIDs) > 0 {
 		// One wake-up for the whole import: readers page through ChangesSince.
