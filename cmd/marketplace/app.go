@@ -42,6 +42,7 @@ type Main struct {
 	Catalog   *catalog.Service
 	Detection *detection.Service
 	Review    *detection.Review
+	Rules     *detection.RuleStore // the screening rules' configuration (/analyst/rules)
 	Store     *storefront.Store
 	Blobs     *blob.Bucket // image originals and renditions, at BLOB_URL
 
@@ -96,6 +97,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection"))); err != nil {
 		return err
 	}
+	m.Rules = detection.NewRuleStore(db, m.Licensing, detection.WithRulesLogger(m.Log.With("slice", "detection")))
+	m.Rules.OnChange(func(ctx context.Context, tx pgx.Tx, _, _ detection.RuleConfig) error {
+		return m.Detection.RescreenAll(ctx, tx)
+	})
 	m.Review = detection.NewReview(db, m.Catalog, detection.WithReviewLogger(m.Log.With("slice", "review")))
 	m.Review.SetLibrary(m.Detection)
 	m.Detection.SetCaseOpener(m.Review)
@@ -140,6 +145,9 @@ func (m *Main) Run(ctx context.Context, opts RunOptions) error {
 	}
 	// The reference pictures must be in memory before a screening or a photo check.
 	if err := m.Detection.Start(ctx); err != nil {
+		return err
+	}
+	if err := m.Rules.Start(ctx); err != nil { // other processes' rule changes, at their NOTIFY
 		return err
 	}
 	if err := m.startJobs(ctx, opts.Work); err != nil {
@@ -201,6 +209,9 @@ func (m *Main) serve() error {
 	if err := catalog.Routes(srv, m.Catalog); err != nil {
 		return err
 	}
+	if err := detection.RulesRoutes(srv, m.Rules); err != nil {
+		return err
+	}
 	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
 		return err
 	}
@@ -236,6 +247,9 @@ func (m *Main) Close() error {
 	}
 	if m.Detection != nil {
 		m.Detection.Close()
+	}
+	if m.Rules != nil {
+		m.Rules.Close()
 	}
 	if m.Store != nil {
 		m.Store.Close()
