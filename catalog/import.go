@@ -173,9 +173,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Import, error)
 	}
 	run := &importRun{s: s, imp: imp, seller: seller, dryRun: req.DryRun, store: req.Store, progressFn: req.Progress}
 	if run.store == nil {
-		if st, ok := any(s).(ImageStore); ok {
-			run.store = st
-		}
+		run.store = s
 	}
 	stop := run.startProgress(ctx)
 	err = func() error {
@@ -660,9 +658,6 @@ func (r *importRun) addOnce(e fault.FieldError) {
 func (r *importRun) storeImages(ctx context.Context, tx pgx.Tx) error {
 	if len(r.imageUsed) == 0 {
 		return nil
-	}
-	if r.store == nil {
-		return fault.New(fault.Unavailable, "pictures cannot be stored here yet")
 	}
 	names := make([][]any, 0, len(r.imageUsed))
 	for name := range r.imageUsed {

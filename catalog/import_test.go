@@ -4,19 +4,20 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"marketplace/internal/blob"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres/pgtest"
 	"marketplace/licensing"
@@ -26,10 +27,9 @@ import (
 // headwear in FR and BE, a worldwide one for pins, and an expired LA28 licence; B holds a
 // Paris 2024 apparel licence and already has a product with SKU B-TEE-1.
 type importWorld struct {
-	svc   *Service
-	pool  *pgxpool.Pool
-	a, b  int64
-	store *tableStore
+	svc  *Service
+	pool *pgxpool.Pool
+	a, b int64
 }
 
 func newImportWorld(t *testing.T) *importWorld { return newImportWorldTB(t) }
@@ -37,7 +37,12 @@ func newImportWorld(t *testing.T) *importWorld { return newImportWorldTB(t) }
 func newImportWorldTB(t testing.TB) *importWorld {
 	t.Helper()
 	pool := pgtest.New(t, Schemas()...)
-	var opts []Option
+	store, err := blob.Open(context.Background(), "file://"+filepath.ToSlash(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	opts := []Option{WithBlobs(store)}
 	if os.Getenv("IMPORT_DEBUG") != "" {
 		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
@@ -46,7 +51,7 @@ func newImportWorldTB(t testing.TB) *importWorld {
 		t.Fatal(err)
 	}
 	testProperties(t, svc)
-	w := &importWorld{svc: svc, pool: pool, store: &tableStore{pool: pool}}
+	w := &importWorld{svc: svc, pool: pool}
 	w.a = testLicensee(t, svc, "Maison Bleue")
 	w.b = testLicensee(t, svc, "Other Co")
 	now := time.Now().UTC().Truncate(24 * time.Hour)
@@ -69,28 +74,10 @@ func newImportWorldTB(t testing.TB) *importWorld {
 	return w
 }
 
-// tableStore keeps pictures in the images table with a blob key only, for tests that do not
-// need their bytes back.
-type tableStore struct{ pool *pgxpool.Pool }
-
-func (s *tableStore) PutImage(ctx context.Context, data []byte) (Image, error) {
-	if msg := checkPicture(data); msg != "" {
-		return Image{}, fault.Validation("not a picture", fault.Field("image", "%s", msg))
-	}
-	cfg, _, _ := image.DecodeConfig(bytes.NewReader(data))
-	sum := sha256.Sum256(data)
-	var img Image
-	err := s.pool.QueryRow(ctx, `INSERT INTO images (sha256, blob_key, content_type, width, height, bytes)
-		VALUES ($1, 'test', 'image/jpeg', $2, $3, $4) ON CONFLICT (sha256) DO UPDATE SET sha256 = images.sha256
-		RETURNING id, content_type, width, height, bytes`, sum[:], cfg.Width, cfg.Height, len(data)).
-		Scan(&img.ID, &img.ContentType, &img.Width, &img.Height, &img.Bytes)
-	return img, err
-}
-
 func (w *importWorld) importCSV(t testing.TB, licensee int64, csv string, images []byte, dryRun bool) Import {
 	t.Helper()
 	req := ImportRequest{LicenseeID: licensee, CSV: strings.NewReader(csv), Filename: "catalogue.csv", Size: int64(len(csv)),
-		DryRun: dryRun, Store: w.store}
+		DryRun: dryRun}
 	if images != nil {
 		req.Images, req.ImagesSize, req.ImagesFilename = bytes.NewReader(images), int64(len(images)), "images.zip"
 	}
