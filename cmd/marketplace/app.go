@@ -45,6 +45,7 @@ type Main struct {
 	Rules     *detection.RuleStore // the screening rules' configuration (/analyst/rules)
 	Store     *storefront.Store
 	Blobs     *blob.Bucket // image originals and renditions, at BLOB_URL
+	Checkout  *storefront.Checkout
 
 	// Demo is the size of the demo catalogue Seed loads (zero: demo.Small, for the tests).
 	Demo demo.Options
@@ -60,7 +61,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas(), storefront.Schemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas(), storefront.Schemas(), storefront.CheckoutSchemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -107,9 +108,19 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 	m.Store.SetPhotoChecker(m.photoChecker())
 
+	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{BaseURL: m.Config.BaseURL,
+		StripeSecretKey: m.Config.StripeSecretKey, StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
+		Logger: m.Log.With("slice", "checkout")}); err != nil {
+		return err
+	}
+	if m.Checkout.Mode() == storefront.PaymentTest {
+		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
+	}
+
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
 	m.periodic = append(m.periodic, detection.RegisterJobs(m.workers, m.Detection)...)
+	m.periodic = append(m.periodic, storefront.RegisterCheckoutJobs(m.workers, m.Checkout)...)
 	return nil
 }
 
@@ -216,6 +227,9 @@ func (m *Main) serve() error {
 		return err
 	}
 	if err := catalog.ImportRoutes(srv, m.Catalog); err != nil {
+		return err
+	}
+	if err := storefront.CheckoutRoutes(srv, m.Checkout); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)

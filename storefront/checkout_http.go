@@ -1,0 +1,274 @@
+package storefront
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stripe/stripe-go/v76"
+
+	"marketplace/internal/fault"
+	"marketplace/internal/web"
+)
+
+//go:embed templates/cart*.html templates/order*.html templates/testpay*.html
+var checkoutTemplates embed.FS
+
+// CheckoutRoutes adds the cart, checkout, order and webhook routes, and the test-payment page
+// when no Stripe key is configured.
+func CheckoutRoutes(srv *web.Server, co *Checkout) error {
+	if err := srv.Pages.Add("storefront", checkoutTemplates, "templates/cart*.html", "templates/order*.html", "templates/testpay*.html"); err != nil {
+		return err
+	}
+	co.srv = srv
+	e := srv.Echo
+	e.GET("/cart", co.cartPage)
+	e.POST("/cart/items", co.addItem)
+	e.POST("/cart/items/quantity", co.updateItem)
+	e.POST("/cart/items/remove", co.removeItem)
+	e.POST("/checkout", co.checkout)
+	e.GET("/orders", co.ordersPage, web.RequireRole(web.Roles...))
+	e.GET("/orders/:id", co.orderPage)
+	e.POST("/orders/:id/cancel", co.cancelOrder)
+	e.POST("/webhooks/stripe", co.stripeWebhook)
+	srv.AllowBody(http.MethodPost, "/webhooks/stripe", maxWebhookBody+1)
+	if co.Mode() == PaymentTest {
+		e.GET("/testpay/:session", co.testPayPage)
+		e.POST("/testpay/:session", co.testPay)
+	}
+	return nil
+}
+
+// CartPage is /cart.
+type CartPage struct {
+	web.Page
+	Cart  Cart
+	Error *fault.Error
+}
+
+// OrderPage is /orders/{id}.
+type OrderPage struct {
+	web.Page
+	Order    Order
+	JustPaid bool
+}
+
+// OrdersPage is /orders, a fan's order history.
+type OrdersPage struct {
+	web.Page
+	Orders []Order
+}
+
+// TestPayPage is the labelled stand-in for Stripe's payment page.
+type TestPayPage struct {
+	web.Page
+	Order Order
+}
+
+func (co *Checkout) cartPage(c echo.Context) error {
+	return co.renderCart(c, http.StatusOK, nil)
+}
+
+// renderCart shows the cart, with err (a refused change or checkout) above it.
+func (co *Checkout) renderCart(c echo.Context, status int, ferr *fault.Error) error {
+	ctx := c.Request().Context()
+	cart, err := co.loadCart(ctx, co.buyerOf(c, false), web.MarketOf(c))
+	if err != nil {
+		return err
+	}
+	page := &CartPage{Cart: cart, Error: ferr}
+	page.Title = "Your cart"
+	return co.srv.Render(c, status, "storefront/cart", page)
+}
+
+// refused answers a refused cart change: a problem document for API callers, the cart page
+// with the reason for people.
+func (co *Checkout) refused(c echo.Context, err error) error {
+	fe, ok := fault.As(err)
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	if !ok || (strings.Contains(accept, "json") && !strings.Contains(accept, "text/html")) {
+		return err
+	}
+	status, ok := cartRefusals[fe.Code]
+	if !ok {
+		return err
+	}
+	return co.renderCart(c, status, fe)
+}
+
+// cartRefusals are the refusals the cart page explains itself, with their statuses (the same
+// as internal/web's table); other errors go to the error page.
+var cartRefusals = map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.NotFound: http.StatusNotFound,
+	fault.Conflict: http.StatusConflict, fault.Unprocessable: http.StatusUnprocessableEntity, fault.Unavailable: http.StatusServiceUnavailable}
+
+// itemForm reads listing_id and variant_id. Returns Invalid naming the bad field.
+func itemForm(c echo.Context) (int64, int64, error) {
+	var bad fault.Fields
+	listing, err := strconv.ParseInt(strings.TrimSpace(c.FormValue("listing_id")), 10, 64)
+	if err != nil || listing <= 0 {
+		bad.Add("listing_id", "name a listing by its number")
+	}
+	var variant int64
+	if v := strings.TrimSpace(c.FormValue("variant_id")); v != "" {
+		variant, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || variant < 0 {
+			bad.Add("variant_id", "name a variant by its number")
+		}
+	}
+	return listing, variant, bad.Err("the item is not valid")
+}
+
+func (co *Checkout) addItem(c echo.Context) error {
+	listing, variant, err := itemForm(c)
+	if err != nil {
+		return co.refused(c, err)
+	}
+	qty, err := ParseQuantity(c.FormValue("quantity"))
+	if err != nil {
+		return co.refused(c, err)
+	}
+	b := co.buyerOf(c, true)
+	if err := co.AddToCart(c.Request().Context(), b, web.MarketOf(c), listing, variant, qty); err != nil {
+		return co.refused(c, err)
+	}
+	web.Flash(c, "Added to your cart.")
+	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+func (co *Checkout) updateItem(c echo.Context) error {
+	listing, variant, err := itemForm(c)
+	if err != nil {
+		return co.refused(c, err)
+	}
+	qty, err := ParseQuantity(c.FormValue("quantity"))
+	if err != nil {
+		return co.refused(c, err)
+	}
+	if err := co.SetQuantity(c.Request().Context(), co.buyerOf(c, false), web.MarketOf(c), listing, variant, qty); err != nil {
+		return co.refused(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+func (co *Checkout) removeItem(c echo.Context) error {
+	listing, variant, err := itemForm(c)
+	if err != nil {
+		return co.refused(c, err)
+	}
+	if err := co.RemoveFromCart(c.Request().Context(), co.buyerOf(c, false), listing, variant); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+func (co *Checkout) checkout(c echo.Context) error {
+	b := co.buyerOf(c, true)
+	placed, err := co.PlaceOrder(c.Request().Context(), b, web.MarketOf(c),
+		CheckoutRequest{Currency: c.FormValue("currency"), SeenTotal: c.FormValue("seen_total")})
+	if err != nil {
+		return co.refused(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, placed.CheckoutURL)
+}
+
+func orderParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.New(fault.NotFound, "order not found")
+	}
+	return id, nil
+}
+
+func (co *Checkout) orderPage(c echo.Context) error {
+	id, err := orderParam(c)
+	if err != nil {
+		return err
+	}
+	o, err := co.OrderFor(c.Request().Context(), co.buyerOf(c, false), id)
+	if err != nil {
+		return err
+	}
+	page := &OrderPage{Order: o, JustPaid: c.QueryParam("paid") == "1"}
+	page.Title = fmt.Sprintf("Order %d", o.ID)
+	return co.srv.Render(c, http.StatusOK, "storefront/order", page)
+}
+
+func (co *Checkout) ordersPage(c echo.Context) error {
+	orders, err := co.OrdersOf(c.Request().Context(), web.Caller(c).UserID)
+	if err != nil {
+		return err
+	}
+	page := &OrdersPage{Orders: orders}
+	page.Title = "Your orders"
+	return co.srv.Render(c, http.StatusOK, "storefront/orders", page)
+}
+
+func (co *Checkout) cancelOrder(c echo.Context) error {
+	id, err := orderParam(c)
+	if err != nil {
+		return err
+	}
+	if err := co.CancelOrder(c.Request().Context(), co.buyerOf(c, true), id); err != nil {
+		return err
+	}
+	web.Flash(c, "The order is cancelled; its items are back in your cart.")
+	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+// testPayOrder finds the test-mode order of a session for its buyer.
+func (co *Checkout) testPayOrder(c echo.Context) (Order, error) {
+	session := c.Param("session")
+	var id int64
+	err := co.db.QueryRow(c.Request().Context(), `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
+	if err != nil {
+		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
+	}
+	return co.OrderFor(c.Request().Context(), co.buyerOf(c, false), id)
+}
+
+func (co *Checkout) testPayPage(c echo.Context) error {
+	o, err := co.testPayOrder(c)
+	if err != nil {
+		return err
+	}
+	page := &TestPayPage{Order: o}
+	page.Title = "Test payment"
+	return co.srv.Render(c, http.StatusOK, "storefront/testpay", page)
+}
+
+// testPay completes (or abandons) a test payment the way Stripe would: it signs a
+// checkout.session.completed (or .expired) event with the webhook secret and delivers it to
+// POST /webhooks/stripe through the server's own handler, middleware and all.
+func (co *Checkout) testPay(c echo.Context) error {
+	o, err := co.testPayOrder(c)
+	if err != nil {
+		return err
+	}
+	typ, status := stripe.EventTypeCheckoutSessionCompleted, "paid"
+	if c.FormValue("action") == "abandon" {
+		typ, status = stripe.EventTypeCheckoutSessionExpired, "unpaid"
+	}
+	// One event id per session and outcome: a second click is a redelivery, and changes nothing.
+	eventID := fmt.Sprintf("evt_testpay_%s_%s", strings.TrimPrefix(o.SessionID, "cs_test_local_"), status)
+	payload, sig := SignedEvent(co.secret, eventID, typ, SessionObject(o.SessionID, o.ID, o.Total.Amount, o.Total.Currency, status), time.Now())
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(string(payload)))
+	req = req.WithContext(c.Request().Context())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", sig)
+	req.RemoteAddr = "127.0.0.1:0"
+	rec := httptest.NewRecorder()
+	co.srv.Echo.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		co.log.Error("test payment: the webhook refused its event", "status", rec.Code, "body", rec.Body.String())
+		return fault.New(fault.Internal, "the webhook refused the test payment (status %d)", rec.Code)
+	}
+	if status == "paid" {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d?paid=1", o.ID))
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d", o.ID))
+}
