@@ -1,7 +1,6 @@
 package detection
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"marketplace/catalog"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
-	"marketplace/licensing"
 )
 
 // The verdicts of a screening, and the listing status each one sets.
@@ -77,10 +75,9 @@ type Screening struct {
 
 // Evidence is everything the pipeline gathered about a listing before judging it.
 type Evidence struct {
-	Listing        catalog.Listing
-	Seller         catalog.Seller
-	Authorisations []licensing.Authorisation // the seller's, revoked ones included
-	Photos         []PhotoEvidence
+	Listing catalog.Listing
+	Seller  catalog.Seller
+	Photos  []PhotoEvidence
 }
 
 // PhotoEvidence is one of the listing's photos: the references it matches (its seller's
@@ -100,87 +97,6 @@ type Judgement struct {
 	RulesVersion int64
 }
 
-// judgeImages scores the image evidence alone: an official photo used by a seller who is
-// neither its licensee nor that licensee's authorised reseller for every territory of the
-// listing, a known counterfeit, another seller's removed photo, a photo that cannot be
-// checked. It is the pipeline's own judgement until the configurable rules engine judges
-// the whole listing.
-func judgeImages(ev *Evidence) Judgement {
-	var reasons []Reason
-	add := func(rule string, weight int, format string, args ...any) {
-		for _, r := range reasons {
-			if r.Rule == rule {
-				return // one hit per rule: the nearest match, found first
-			}
-		}
-		reasons = append(reasons, Reason{Rule: rule, Weight: weight, Detail: fmt.Sprintf(format, args...)})
-	}
-	for _, p := range ev.Photos {
-		if p.Error != "" {
-			add("photo_unreadable", 30, "photo %d could not be checked: %s", p.ImageID, p.Error)
-		}
-		for _, m := range p.Matches {
-			switch m.Kind {
-			case RefCounterfeit:
-				add("known_counterfeit", 100, "photo %d matches a picture analysts judged counterfeit (case %d, distance %d of 64)",
-					p.ImageID, m.CaseID, m.Distance)
-			case RefRemovedListing:
-				if m.SellerID != ev.Seller.ID {
-					add("removed_listing_photo", 50, "photo %d matches a photo of another seller's removed listing %d (distance %d of 64)",
-						p.ImageID, m.ListingID, m.Distance)
-				}
-			case RefOfficial:
-				if ok, why := mayUseOfficialPhoto(ev, m.LicenseeID); !ok {
-					add("official_photo_unlicensed", 80, "photo %d matches an official image of product %d of licensee %d (distance %d of 64), and %s",
-						p.ImageID, m.ProductID, m.LicenseeID, m.Distance, why)
-				}
-			}
-		}
-	}
-	score := 0
-	for _, r := range reasons {
-		score += r.Weight
-	}
-	score = min(score, 100)
-	verdict := VerdictAllow
-	switch {
-	case score >= 70:
-		verdict = VerdictBlock
-	case score >= 30:
-		verdict = VerdictReview
-	}
-	slices.SortStableFunc(reasons, func(a, b Reason) int { return cmp.Compare(b.Weight, a.Weight) })
-	return Judgement{Score: score, Verdict: verdict, Reasons: reasons}
-}
-
-// mayUseOfficialPhoto says whether the listing's seller may show licensee licenseeID's
-// official photos: it is that licensee, or its reseller authorised for every territory the
-// listing ships to.
-func mayUseOfficialPhoto(ev *Evidence, licenseeID int64) (bool, string) {
-	if ev.Seller.Kind == catalog.SellerLicensee && ev.Seller.LicenseeID == licenseeID {
-		return true, ""
-	}
-	for _, a := range ev.Authorisations {
-		if a.LicenseeID != licenseeID || a.RevokedAt != nil {
-			continue
-		}
-		if slices.Contains(a.Territories, licensing.World) {
-			return true, ""
-		}
-		var missing []string
-		for _, t := range ev.Listing.Territories {
-			if !slices.Contains(a.Territories, t) {
-				missing = append(missing, t)
-			}
-		}
-		if len(missing) == 0 {
-			return true, ""
-		}
-		return false, fmt.Sprintf("the seller is that licensee's authorised reseller, but not for %s", strings.Join(missing, ", "))
-	}
-	return false, "the seller is neither that licensee nor its authorised reseller"
-}
-
 // gather collects the evidence about listing l: its seller, the seller's authorisations,
 // and each photo's fingerprint and matches. An error is a failure to be retried; a photo
 // that cannot be fingerprinted is evidence, not an error.
@@ -189,11 +105,7 @@ func (s *Service) gather(ctx context.Context, l catalog.Listing) (*Evidence, err
 	if err != nil {
 		return nil, err
 	}
-	auths, err := s.catalog.Licensing().AuthorisationsOf(ctx, l.SellerID)
-	if err != nil {
-		return nil, err
-	}
-	ev := &Evidence{Listing: l, Seller: seller, Authorisations: auths}
+	ev := &Evidence{Listing: l, Seller: seller}
 	if err := s.ensureCurrent(ctx); err != nil {
 		return nil, err
 	}
@@ -261,7 +173,10 @@ func (s *Service) ScreenListing(ctx context.Context, id, jobID int64) (Screening
 	if err != nil {
 		return Screening{}, err
 	}
-	j := judgeImages(ev)
+	j, err := s.judge(ctx, ev)
+	if err != nil {
+		return Screening{}, err
+	}
 	sc := Screening{ListingID: id, Score: j.Score, Verdict: j.Verdict, Status: statusFor(j.Verdict), Reasons: j.Reasons,
 		RulesVersion: j.RulesVersion, Matches: []ScreeningMatch{}}
 	if sc.Reasons == nil {

@@ -280,14 +280,14 @@ func TestScreeningPipeline(t *testing.T) {
 		t.Run("an unlicensed seller's "+name+" is blocked with the reason", func(t *testing.T) {
 			img := w.images.put(t, data)
 			l := w.waitStatus(w.listing(shop.ID, "Tee shirt "+name, img).ID, catalog.StatusBlocked)
-			if !strings.Contains(l.StatusReason, "official image of product") {
+			if !strings.Contains(l.StatusReason, "matches official product") {
 				t.Errorf("status reason %q", l.StatusReason)
 			}
 			sc, err := w.svc.LatestScreening(ctx, l.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sc.Verdict != VerdictBlock || sc.Score < 70 || len(sc.Reasons) == 0 || sc.Reasons[0].Rule != "official_photo_unlicensed" {
+			if sc.Verdict != VerdictBlock || sc.Score < 70 || len(sc.Reasons) == 0 || sc.Reasons[0].Rule != RuleOfficialPhotoUnlicensedSeller {
 				t.Fatalf("screening = %+v", sc)
 			}
 			if len(sc.Matches) == 0 || sc.Matches[0].RefImageID != official || sc.Matches[0].ImageID != img || sc.Matches[0].Kind != RefOfficial {
@@ -324,7 +324,7 @@ func TestScreeningPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		l = w.waitStatus(l.ID, catalog.StatusBlocked)
-		if !strings.Contains(l.StatusReason, "not for DE") {
+		if !strings.Contains(l.StatusReason, "reseller for DE.") {
 			t.Errorf("status reason %q", l.StatusReason)
 		}
 
@@ -379,7 +379,7 @@ func TestScreeningPipeline(t *testing.T) {
 		img := w.images.put(t, []byte("this is not a JPEG at all"))
 		l := w.waitStatus(w.listing(w.seller("Odd Seller").ID, "Mystery item", img).ID, catalog.StatusHeld)
 		sc, _ := w.svc.LatestScreening(ctx, l.ID)
-		if len(sc.Reasons) != 1 || sc.Reasons[0].Rule != "photo_unreadable" {
+		if len(sc.Reasons) != 1 || sc.Reasons[0].Rule != RulePhotoUnreadable {
 			t.Fatalf("screening = %+v", sc)
 		}
 	})
@@ -402,7 +402,7 @@ func TestScreeningPipeline(t *testing.T) {
 		}
 		l := w.waitStatus(other.ID, catalog.StatusBlocked)
 		sc, _ := w.svc.LatestScreening(ctx, l.ID)
-		if sc.Reasons[0].Rule != "known_counterfeit" || !strings.Contains(sc.Reasons[0].Detail, "case 4242") {
+		if sc.Reasons[0].Rule != RuleKnownCounterfeitPhoto || !strings.Contains(sc.Reasons[0].Detail, "case 4242") {
 			t.Fatalf("screening = %+v", sc)
 		}
 		if l, _ := w.cat.Listing(ctx, culprit.ID); l.Status != catalog.StatusRemoved {
@@ -487,7 +487,7 @@ func TestReferencesReachOtherProcesses(t *testing.T) {
 	copyImg := w.images.put(t, jpegOf(t, alterMirror(fake, rng)))
 	l := w.listing(w.seller("Second Shop").ID, "Plush toy", copyImg)
 	sc, err := other.ScreenListing(ctx, l.ID, 0)
-	if err != nil || sc.Verdict != VerdictBlock || sc.Reasons[0].Rule != "known_counterfeit" {
+	if err != nil || sc.Verdict != VerdictBlock || sc.Reasons[0].Rule != RuleKnownCounterfeitPhoto {
 		t.Fatalf("screening in the other process = %+v, %v", sc, err)
 	}
 
@@ -550,4 +550,74 @@ func TestCheckPhoto(t *testing.T) {
 // testLogger shows River's warnings in the test's output.
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	photo := synthPhoto(31, 480, 360)
+	official := w.images.put(t, jpegOf(t, photo))
+	productID := w.product("maison-bleue-hoodie", official)
+	var variant int64
+	if err := w.pool.QueryRow(ctx, `INSERT INTO variants (product_id, licensee_id, sku) VALUES ($1, $2, 'MB-HOODIE-1') RETURNING id`,
+		productID, w.licensee).Scan(&variant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.pool.Exec(ctx, `INSERT INTO variant_prices (variant_id, currency, amount) VALUES ($1, 'EUR', 6000)`, variant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.UpdateProductReferences(ctx, productID); err != nil {
+		t.Fatal(err)
+	}
+	seller := w.seller("Cheap Replicas")
+	rng := rand.New(rand.NewPCG(8, 8))
+
+	t.Run("marks and counterfeit words in the text", func(t *testing.T) {
+		img := w.images.put(t, jpegOf(t, synthPhoto(32, 480, 360)))
+		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Replica P4ris 2024 hoodie", Category: "apparel",
+			Price: money.New(2500, "EUR"), Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := w.svc.ScreenListing(ctx, l.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasRule(sc, RuleMarksWithoutLicence) || !hasRule(sc, RuleCounterfeitWords) || sc.Verdict == VerdictAllow {
+			t.Fatalf("screening = %+v", sc)
+		}
+		if sc.RulesVersion != 0 {
+			t.Errorf("rules version %d, want the built-in 0", sc.RulesVersion)
+		}
+	})
+
+	t.Run("a copied photo at a fraction of the official price", func(t *testing.T) {
+		img := w.images.put(t, jpegOf(t, alterMirror(photo, rng)))
+		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Hoodie", Price: money.New(900, "EUR"),
+			Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := w.svc.ScreenListing(ctx, l.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasRule(sc, RuleOfficialPhotoUnlicensedSeller) || !hasRule(sc, RulePriceTooLow) || sc.Verdict != VerdictBlock {
+			t.Fatalf("screening = %+v", sc)
+		}
+		for _, r := range sc.Reasons {
+			if r.Rule == RulePriceTooLow && !strings.Contains(r.Detail, "60.00") {
+				t.Errorf("price reason %q does not name the official price", r.Detail)
+			}
+		}
+	})
+}
+
+func hasRule(sc Screening, rule string) bool {
+	for _, r := range sc.Reasons {
+		if r.Rule == rule {
+			return true
+		}
+	}
+	return false
 }

@@ -64,6 +64,7 @@ type Service struct {
 	db      *pgxpool.Pool
 	catalog *catalog.Service
 	images  ImageSource
+	rules   RulesSource
 	hasher  *Hasher
 	jobs    *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
 	log     *slog.Logger
@@ -111,6 +112,10 @@ func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Servic
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.rules == nil {
+		d := &defaultRules{reg: cat.Licensing()}
+		s.rules = d.current
 	}
 	var err error
 	if s.hasher, err = NewHasher(DefaultHashConfig()); err != nil {
