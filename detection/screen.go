@@ -344,3 +344,24 @@ func (s *Service) AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID 
 	}
 	return nil
 }
+
+// Screening is the latest completed screening of a listing as the catalogue's listing API
+// shows it (catalog.ScreeningSource): nil while the listing has none. The matches name the
+// reference pictures.
+func (s *Service) Screening(ctx context.Context, listingID int64) (*catalog.Screening, error) {
+	sc, err := s.LatestScreening(ctx, listingID)
+	if fault.CodeOf(err) == fault.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &catalog.Screening{Score: sc.Score, Verdict: sc.Verdict, Reasons: []catalog.ScreeningReason{}, Matches: []catalog.ScreeningMatch{}}
+	for _, r := range sc.Reasons {
+		out.Reasons = append(out.Reasons, catalog.ScreeningReason(r))
+	}
+	for _, m := range sc.Matches {
+		out.Matches = append(out.Matches, catalog.ScreeningMatch{ImageID: m.RefImageID, Kind: m.Kind, Distance: m.Distance})
+	}
+	return out, nil
+}

@@ -437,6 +437,9 @@ func TestScreeningJobIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	img := w.images.put(t, jpegOf(t, synthPhoto(3, 300, 300)))
 	l := w.listing(w.seller("Shop").ID, "Pin badge", img)
+	if sc, err := w.svc.Screening(ctx, l.ID); sc != nil || err != nil {
+		t.Fatalf("screening before any = %+v, %v", sc, err)
+	}
 	first, err := w.svc.ScreenListing(ctx, l.ID, 99)
 	if err != nil {
 		t.Fatal(err)
@@ -448,6 +451,9 @@ func TestScreeningJobIsIdempotent(t *testing.T) {
 	all, _ := w.svc.Screenings(ctx, l.ID)
 	if len(all) != 1 {
 		t.Fatalf("%d screenings", len(all))
+	}
+	if sc, err := w.svc.Screening(ctx, l.ID); err != nil || sc == nil || sc.Verdict != VerdictAllow || sc.Reasons == nil || sc.Matches == nil {
+		t.Fatalf("screening shown = %+v, %v", sc, err)
 	}
 }
 

@@ -95,10 +95,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog")), catalog.WithBlobs(m.Blobs)); err != nil {
 		return err
 	}
-	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection"))); err != nil {
+	m.Rules = detection.NewRuleStore(db, m.Licensing, detection.WithRulesLogger(m.Log.With("slice", "detection")))
+	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection")),
+		detection.WithRules(m.Rules.Current)); err != nil {
 		return err
 	}
-	m.Rules = detection.NewRuleStore(db, m.Licensing, detection.WithRulesLogger(m.Log.With("slice", "detection")))
+	m.Catalog.SetScreeningSource(m.Detection)
 	m.Rules.OnChange(func(ctx context.Context, tx pgx.Tx, _, _ detection.RuleConfig) error {
 		return m.Detection.RescreenAll(ctx, tx)
 	})
