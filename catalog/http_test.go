@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -115,6 +117,35 @@ func (w *httpWorld) do(req *http.Request, key string) response {
 
 func (w *httpWorld) get(path, key string) response {
 	return w.do(httptest.NewRequest(http.MethodGet, path, nil), key)
+}
+
+// file is one uploaded file of a multipart form.
+type file struct {
+	field, name string
+	data        []byte
+}
+
+// multipartBody encodes fields and files as multipart/form-data.
+func multipartBody(t *testing.T, fields map[string]string, files ...file) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		fw, err := mw.CreateFormFile(f.field, f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(f.data) //nolint:errcheck
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
 }
 
 func TestImageRoute(t *testing.T) {

@@ -225,47 +225,73 @@ func (s *Service) blobStore() error {
 // short one, or one with too many or too few pixels; fault.TooLarge for more than
 // MaxImageBytes. Nothing is stored then.
 func (s *Service) PutImage(ctx context.Context, data []byte) (Image, error) {
-	if err := s.blobStore(); err != nil {
+	p, err := s.prepareImage(ctx, data)
+	if err != nil {
 		return Image{}, err
+	}
+	return s.storeImage(ctx, p)
+}
+
+// preparedImage is a picture that passed every check, with its renditions made, not yet
+// stored. Existing is set instead when the same file is stored already.
+type preparedImage struct {
+	data       []byte
+	sum        []byte
+	header     imageHeader
+	renditions []rendition
+	existing   *Image
+}
+
+// prepareImage does all of PutImage that can refuse the picture, and writes nothing: a form
+// with several photos prepares them all before storing any.
+func (s *Service) prepareImage(ctx context.Context, data []byte) (preparedImage, error) {
+	if err := s.blobStore(); err != nil {
+		return preparedImage{}, err
 	}
 	h, err := inspectImage(data, defaultImageLimits)
 	if err != nil {
-		return Image{}, err
+		return preparedImage{}, err
 	}
 	sum := sha256.Sum256(data)
+	p := preparedImage{data: data, sum: sum[:], header: h}
 	if img, err := s.imageBySHA(ctx, sum[:]); err == nil {
-		return img, nil
+		p.existing = &img
+		return p, nil
 	} else if !fault.Is(err, fault.NotFound) {
-		return Image{}, err
+		return preparedImage{}, err
 	}
+	if p.renditions, err = s.renditions(ctx, data, h); err != nil {
+		return preparedImage{}, err
+	}
+	return p, nil
+}
 
-	renditions, err := s.renditions(ctx, data, h)
-	if err != nil {
+// storeImage writes a prepared picture: blobs first, row last, so a failure in between leaves
+// only unreferenced blobs, which a retry overwrites with the same bytes.
+func (s *Service) storeImage(ctx context.Context, p preparedImage) (Image, error) {
+	if p.existing != nil {
+		return *p.existing, nil
+	}
+	key := originalKey(p.sum)
+	if err := s.blobs.Put(ctx, key, p.data, p.header.ContentType); err != nil {
 		return Image{}, err
 	}
-
-	// Blobs first, row last: a failure in between leaves only unreferenced blobs, which a
-	// retry overwrites with the same bytes.
-	key := originalKey(sum[:])
-	if err := s.blobs.Put(ctx, key, data, h.ContentType); err != nil {
-		return Image{}, err
-	}
-	for _, r := range renditions {
-		if err := s.blobs.Put(ctx, renditionKey(sum[:], r.Size), r.Data, "image/jpeg"); err != nil {
+	for _, r := range p.renditions {
+		if err := s.blobs.Put(ctx, renditionKey(p.sum, r.Size), r.Data, "image/jpeg"); err != nil {
 			return Image{}, err
 		}
 	}
-	w, ht := h.Width, h.Height
-	if imageio.Swaps(h.Orientation) {
+	w, ht := p.header.Width, p.header.Height
+	if imageio.Swaps(p.header.Orientation) {
 		w, ht = ht, w
 	}
 	var img Image
 	// Two uploads of one file at once: the second insert finds the first row and returns it.
-	err = s.db.QueryRow(ctx, `INSERT INTO images (sha256, blob_key, content_type, width, height, bytes)
+	err := s.db.QueryRow(ctx, `INSERT INTO images (sha256, blob_key, content_type, width, height, bytes)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (sha256) DO UPDATE SET sha256 = images.sha256
 		RETURNING id, content_type, width, height, bytes`,
-		sum[:], key, h.ContentType, w, ht, len(data)).Scan(&img.ID, &img.ContentType, &img.Width, &img.Height, &img.Bytes)
+		p.sum, key, p.header.ContentType, w, ht, len(p.data)).Scan(&img.ID, &img.ContentType, &img.Width, &img.Height, &img.Bytes)
 	if err != nil {
 		return Image{}, postgres.Err(err, "image")
 	}

@@ -199,8 +199,34 @@ func (s *Service) CreateListing(ctx context.Context, sellerID int64, n NewListin
 	return s.Listing(ctx, id)
 }
 
-// insertListing checks n and writes it, its images, its outbox row and its screening job in tx.
-func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n NewListing) (int64, error) {
+// CheckListing validates a seller's listing as CreateListing would, without writing anything,
+// leaving out the photos (n.ImageIDs): a form that uploads photos with the listing checks the
+// rest first, so a bad field stores no photo. Returns fault.Invalid naming every bad field,
+// and what CreateListing returns for the seller.
+func (s *Service) CheckListing(ctx context.Context, sellerID int64, n NewListing) error {
+	seller, err := s.Seller(ctx, sellerID)
+	if err != nil {
+		return err
+	}
+	if seller.Status != SellerActive {
+		return fault.New(fault.Forbidden, "this seller account is suspended: %s", seller.StatusReason)
+	}
+	_, err = s.checkListing(ctx, s.db, seller, n, false)
+	return err
+}
+
+// checkedListing is a NewListing that passed checkListing, with what the checks looked up.
+type checkedListing struct {
+	NewListing
+	Territories []string
+	ProductID   *int64
+	Property    *string
+}
+
+// checkListing validates n for seller (the photos too when withImages).
+func (s *Service) checkListing(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, seller Seller, n NewListing, withImages bool) (checkedListing, error) {
 	var bad fault.Fields
 	n.Title = strings.TrimSpace(n.Title)
 	n.Description = strings.TrimSpace(n.Description)
@@ -237,11 +263,11 @@ func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n
 	if !licensing.IsCountry(n.ShipsFrom) {
 		bad.Add("ships_from", "%q is not an ISO 3166-1 alpha-2 country code", n.ShipsFrom)
 	}
-	if len(n.ImageIDs) == 0 {
+	if withImages && len(n.ImageIDs) == 0 {
 		bad.Add("images", "add at least one photo")
 	}
-	if len(n.ImageIDs) > 12 {
-		bad.Add("images", "at most 12 photos")
+	if len(n.ImageIDs) > MaxListingImages {
+		bad.Add("images", "at most %d photos", MaxListingImages)
 	}
 	if n.Category != "" && !licensing.IsCategory(n.Category) {
 		bad.Add("category", "%q is not a product category", n.Category)
@@ -252,7 +278,7 @@ func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n
 		// A claimed SKU names an official product; the claim is what screening checks.
 		var pid int64
 		var property, category string
-		err := tx.QueryRow(ctx, `SELECT p.id, p.property, p.category FROM variants v JOIN products p ON p.id = v.product_id
+		err := q.QueryRow(ctx, `SELECT p.id, p.property, p.category FROM variants v JOIN products p ON p.id = v.product_id
 			WHERE v.sku = $1 ORDER BY p.id LIMIT 1`, n.ProductSKU).Scan(&pid, &property, &category)
 		switch {
 		case err == nil:
@@ -261,7 +287,7 @@ func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n
 		case errors.Is(err, pgx.ErrNoRows):
 			bad.Add("product_sku", "no official product has SKU %q", n.ProductSKU)
 		default:
-			return 0, err
+			return checkedListing{}, err
 		}
 	}
 	var property *string
@@ -269,8 +295,21 @@ func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n
 		property = &n.Property
 	}
 	if err := bad.Err("the listing is not valid"); err != nil {
+		return checkedListing{}, err
+	}
+	return checkedListing{NewListing: n, Territories: territories, ProductID: productID, Property: property}, nil
+}
+
+// MaxListingImages is how many photos a listing may have.
+const MaxListingImages = 12
+
+// insertListing checks n and writes it, its images, its outbox row and its screening job in tx.
+func (s *Service) insertListing(ctx context.Context, tx pgx.Tx, seller Seller, n NewListing) (int64, error) {
+	checked, err := s.checkListing(ctx, tx, seller, n, true)
+	if err != nil {
 		return 0, err
 	}
+	n, territories, productID, property := checked.NewListing, checked.Territories, checked.ProductID, checked.Property
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO listings (seller_id, product_id, claimed_sku, slug, title, description, property,
 		category, price_amount, currency, stock, territories, ships_from)

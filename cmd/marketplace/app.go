@@ -107,6 +107,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Review = detection.NewReview(db, m.Catalog, detection.WithReviewLogger(m.Log.With("slice", "review")))
 	m.Review.SetLibrary(m.Detection)
 	m.Detection.SetCaseOpener(m.Review)
+	m.Catalog.SetScreeningSource(screenings{m.Detection})
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 	m.Store.SetPhotoChecker(m.photoChecker())
 
