@@ -42,7 +42,9 @@ func (w *httpWorld) counts(t *testing.T) (listings, images int) {
 // catalogue may not import) to check how the API shows what the source says.
 type screeningSource map[int64]*Screening
 
-func (s screeningSource) Screening(_ context.Context, id int64) (*Screening, error) { return s[id], nil }
+func (s screeningSource) Screening(_ context.Context, id int64) (*Screening, error) {
+	return s[id], nil
+}
 
 func TestCreateListingAPI(t *testing.T) {
 	w := newHTTPWorld(t)
