@@ -29,3 +29,21 @@ go test -run 'TestCataloguePicturesDistinct' -count=1 -v ./catalog/demo/ | grep 
 
 echo "== detection: screenings per second end to end on one River worker (1000 official references)"
 go test -run '^$' -bench ScreeningThroughput -benchtime 300x -cpu 1 -timeout 30m ./detection/ | tee bench-out/detection-screening.txt
+
+echo "== catalog: import of 100,000 CSV lines (no images) against a bare pgx.CopyFrom of the same lines"
+go test -run '^$' -bench BenchmarkImport100k -benchtime 1x -timeout 30m ./catalog/ | tee bench-out/catalog-import.txt
+
+[ -x /usr/bin/time ] || install_debian time
+echo "== catalog: peak memory of \`marketplace catalog import\` on a 100,000-line file (aim < 300 MB)"
+IMPORT_DB_URL=$(printf '%s' "$DATABASE_URL" | sed 's#^\(postgres[a-z]*://[^/?]*\)/[^?]*#\1/catalog_import_bench#')
+psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS catalog_import_bench' -c 'CREATE DATABASE catalog_import_bench' >/dev/null
+DATABASE_URL=$IMPORT_DB_URL DATA_DIR=$(mktemp -d) bin/marketplace seed --small >/dev/null
+LICENSEE=$(psql "$IMPORT_DB_URL" -Atc "SELECT id FROM licensees WHERE name = 'Maison Bleue Textiles'")
+# Four sizes per product, prices in EUR and JPY, within Maison Bleue's Paris 2024 apparel licence.
+seq 0 99999 | awk 'BEGIN { print "sku,product,title_en,description_en,title_fr,property,category,currency,price_amount,price_JPY,territories,stock,gtin,size,colour"
+    split("S M L XL", s, " "); split("blue white red black green", c, " ") }
+    { p = int($1 / 4); printf "MEM-%07d-%s,P%07d,Paris 2024 tee %d,\"Organic cotton, printed in France, design %d\",T-shirt Paris 2024 n°%d,PARIS2024,apparel,EUR,%d,%d,FR;BE,%d,,%s,%s\n",
+      p, s[$1 % 4 + 1], p, p, p, p, 2000 + p % 3000, 3000 + p % 4000, $1 % 50, s[$1 % 4 + 1], c[p % 5 + 1] }' > bench-out/catalogue-100k.csv
+DATABASE_URL=$IMPORT_DB_URL /usr/bin/time -v bin/marketplace catalog import --licensee "$LICENSEE" --quiet bench-out/catalogue-100k.csv 2> bench-out/catalog-import-memory.txt
+grep -E 'Maximum resident|Elapsed' bench-out/catalog-import-memory.txt
+psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS catalog_import_bench' >/dev/null
