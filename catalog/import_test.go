@@ -363,3 +363,53 @@ func hugePNGHeader() []byte {
 }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// TestImportProgressIsVisibleWhileItRuns reads the import's record from another connection
+// while a file of a few thousand lines is imported, as the page's progress bar does.
+func TestImportProgressIsVisibleWhileItRuns(t *testing.T) {
+	w := newImportWorld(t)
+	ctx := context.Background()
+	var csv bytes.Buffer
+	if err := writeBenchCSV(&csv, 4000); err != nil {
+		t.Fatal(err)
+	}
+	var calls []Import
+	done := make(chan Import)
+	go func() {
+		res, err := w.svc.Import(ctx, ImportRequest{LicenseeID: w.a, CSV: bytes.NewReader(csv.Bytes()), Size: int64(csv.Len()),
+			ClientRef: "progress-test", Progress: func(i Import) { calls = append(calls, i) }})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	var seen []Import
+	for {
+		select {
+		case res := <-done:
+			if res.Status != ImportSucceeded || res.Accepted != 4000 {
+				t.Fatalf("import = %+v", res.Errors)
+			}
+			running := 0
+			for _, i := range seen {
+				if i.Status == ImportRunning {
+					running++
+					if i.TotalBytes != int64(csv.Len()) || i.Progress() < 0 || i.Progress() > 1 {
+						t.Fatalf("running record = %+v", i)
+					}
+				}
+			}
+			if running == 0 {
+				t.Fatalf("the import was never seen running: %d reads", len(seen))
+			}
+			if len(calls) == 0 || calls[len(calls)-1].Status != ImportSucceeded {
+				t.Fatalf("progress callback: %d calls", len(calls))
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			if i, err := w.svc.ImportByRef(ctx, w.a, "progress-test"); err == nil {
+				seen = append(seen, i)
+			}
+		}
+	}
+}
