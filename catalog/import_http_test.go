@@ -203,6 +203,31 @@ func TestImportAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("FormPostWithoutScriptRedirectsToTheImport", func(t *testing.T) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "form.csv")
+		fw.Write([]byte(good))         //nolint:errcheck
+		mw.WriteField("dry_run", "on") //nolint:errcheck
+		mw.Close()
+		rec := h.do(t, http.MethodPost, "/portal/imports", h.keyA, &body, mw.FormDataContentType())
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/portal/imports/") {
+			t.Fatalf("form post: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		page := h.do(t, http.MethodGet, rec.Header().Get("Location"), h.keyA, nil, "")
+		if !strings.Contains(page.Body.String(), "dry run") || !strings.Contains(page.Body.String(), `id="import-outcome"`) {
+			t.Fatalf("import page: %.500s", page.Body)
+		}
+		var empty bytes.Buffer
+		mw = multipart.NewWriter(&empty)
+		mw.WriteField("dry_run", "on") //nolint:errcheck
+		mw.Close()
+		rec = h.do(t, http.MethodPost, "/portal/imports", h.keyA, &empty, mw.FormDataContentType())
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `id="form-error"`) {
+			t.Fatalf("form without a file: %d %.300s", rec.Code, rec.Body)
+		}
+	})
+
 	t.Run("PagesRender", func(t *testing.T) {
 		for _, path := range []string{"/portal/imports", "/portal/imports/" + itoa(id), "/portal/products", "/portal/products?category=apparel"} {
 			rec := h.do(t, http.MethodGet, path, h.keyA, nil, "")
