@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"marketplace/catalog"
+	"marketplace/internal/money"
 	"marketplace/licensing"
 )
 
@@ -81,7 +82,7 @@ func (s *Service) screeningInput(ctx context.Context, rs *Ruleset, ev *Evidence)
 		AgeDays: int(s.now().Sub(seller.CreatedAt).Hours() / 24), Strikes: seller.Strikes}
 	if seller.Kind != catalog.SellerLicensee {
 		rule := rs.Config.Rule(RuleNewSellerManyMarked)
-		if rule.Enabled && in.Seller.AgeDays < rule.Param("max_age_days") {
+		if rule.Enabled && in.Seller.AgeDays < rule.Param("max_age_days") && len(rs.FindMarks(l.Title, l.Description)) > 0 {
 			n, err := s.markedListings(ctx, rs, l, rule.Param("window_days"))
 			if err != nil {
 				return in, err
@@ -107,6 +108,14 @@ func (s *Service) screeningInput(ctx context.Context, rs *Ruleset, ev *Evidence)
 			return in, err
 		}
 		in.Claimed = p
+		if l.ClaimedSKU != "" {
+			// A listing that names a SKU is judged against that variant's price.
+			if price, ok := s.variantPrice(ctx, l.ProductID, l.ClaimedSKU, l.Price.Currency); ok {
+				claimed := *p
+				claimed.OfficialPrice = price
+				in.Claimed = &claimed
+			}
+		}
 	}
 	for _, ph := range ev.Photos {
 		if ph.Error != "" {
@@ -159,13 +168,30 @@ func (s *Service) productFacts(ctx context.Context, id int64, currency string) (
 	return f, nil
 }
 
+// variantPrice is the price in currency of product productID's variant sku.
+func (s *Service) variantPrice(ctx context.Context, productID int64, sku, currency string) (money.Money, bool) {
+	p, err := s.catalog.Product(ctx, productID)
+	if err != nil {
+		return money.Money{}, false
+	}
+	v, ok := p.Variant(sku)
+	if !ok {
+		return money.Money{}, false
+	}
+	return v.Price(currency)
+}
+
+// markedScanLimit bounds how many of a young seller's listings are read to count the marked
+// ones: a young account with more listings than that counts as having at least this many.
+const markedScanLimit = 2000
+
 // markedListings counts the seller's other listings created within the last days whose
 // texts use a property's marks.
 func (s *Service) markedListings(ctx context.Context, rs *Ruleset, l catalog.Listing, days int) (int, error) {
 	since := s.now().Add(-time.Duration(days) * 24 * time.Hour)
 	n := 0
 	f := catalog.ListingFilter{SellerID: l.SellerID, Limit: 1000}
-	for {
+	for seen := 0; seen < markedScanLimit; seen += f.Limit {
 		page, err := s.catalog.Listings(ctx, f)
 		if err != nil {
 			return 0, err
@@ -180,4 +206,5 @@ func (s *Service) markedListings(ctx context.Context, rs *Ruleset, l catalog.Lis
 		}
 		f.AfterID = page[len(page)-1].ID
 	}
+	return n, nil
 }

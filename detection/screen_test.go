@@ -617,6 +617,48 @@ func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a claimed SKU is judged against that variant's price", func(t *testing.T) {
+		if _, err := w.pool.Exec(ctx, `INSERT INTO variants (product_id, licensee_id, sku) VALUES ($1, $2, 'MB-HOODIE-XXL')`,
+			productID, w.licensee); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.pool.Exec(ctx, `INSERT INTO variant_prices (variant_id, currency, amount)
+			SELECT id, 'EUR', 12000 FROM variants WHERE sku = 'MB-HOODIE-XXL'`); err != nil {
+			t.Fatal(err)
+		}
+		img := w.images.put(t, jpegOf(t, synthPhoto(33, 480, 360)))
+		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Hoodie XXL", Price: money.New(4000, "EUR"),
+			Stock: 1, Territories: []string{"FR"}, ProductSKU: "MB-HOODIE-XXL", ImageIDs: []int64{img}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := w.svc.ScreenListing(ctx, l.ID, 0)
+		if err != nil || !hasRule(sc, RulePriceTooLow) {
+			t.Fatalf("screening = %+v, %v (40 € is a third of the claimed variant's 120 €)", sc, err)
+		}
+	})
+}
+
+func TestScreeningCountsAYoungSellersMarkedListings(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	seller := w.seller("Fresh Account")
+	var last Screening
+	for i := range 5 {
+		img := w.images.put(t, jpegOf(t, synthPhoto(uint64(40+i), 320, 240)))
+		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: fmt.Sprintf("Paris 2024 pin no. %d", i), Category: "pins",
+			Price: money.New(500, "EUR"), Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last, err = w.svc.ScreenListing(ctx, l.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := hasRule(last, RuleNewSellerManyMarked); got != (i == 4) {
+			t.Fatalf("listing %d: new_seller_many_marked = %v: %+v", i, got, last.Reasons)
+		}
+	}
 }
 
 func hasRule(sc Screening, rule string) bool {
