@@ -53,6 +53,7 @@ func CheckoutSchemas() []postgres.Schema {
 
 // CheckoutConfig is what the checkout needs from cmd/.
 type CheckoutConfig struct {
+	Store           *Store // its Offer says whether a fan's country may buy a listing today
 	BaseURL         string // where fans reach us, for Stripe's return links
 	StripeSecretKey string // empty: the test-payment page completes orders
 	StripeAPIURL    string // another Stripe API base (stripe-mock in tests)
@@ -71,22 +72,25 @@ type CheckoutConfig struct {
 
 // Checkout is carts, orders and payments.
 type Checkout struct {
-	db        *pgxpool.Pool
-	catalog   *catalog.Service
-	licensing *licensing.Service
-	pay       gateway
-	secret    string
-	baseURL   string
-	ttl       time.Duration
-	grace     time.Duration
-	log       *slog.Logger
-	now       func() time.Time
-	srv       *web.Server // set by CheckoutRoutes: the test-payment page delivers its events through it
+	db      *pgxpool.Pool
+	catalog *catalog.Service
+	store   *Store
+	pay     gateway
+	secret  string
+	baseURL string
+	ttl     time.Duration
+	grace   time.Duration
+	log     *slog.Logger
+	now     func() time.Time
+	srv     *web.Server // set by CheckoutRoutes: the test-payment page delivers its events through it
 }
 
 // NewCheckout returns the checkout over db and the catalogue.
 func NewCheckout(db *pgxpool.Pool, cat *catalog.Service, cfg CheckoutConfig) (*Checkout, error) {
-	co := &Checkout{db: db, catalog: cat, licensing: cat.Licensing(), secret: cfg.WebhookSecret,
+	if cfg.Store == nil {
+		return nil, errors.New("storefront: the checkout needs the Store, whose Offer says what a fan may buy")
+	}
+	co := &Checkout{db: db, catalog: cat, store: cfg.Store, secret: cfg.WebhookSecret,
 		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), ttl: cfg.SessionTTL, grace: cfg.Grace, log: cfg.Logger, now: cfg.Now}
 	if co.ttl == 0 {
 		co.ttl = 31 * time.Minute
@@ -110,7 +114,7 @@ func NewCheckout(db *pgxpool.Pool, cat *catalog.Service, cfg CheckoutConfig) (*C
 	if cfg.StripeSecretKey != "" {
 		co.pay = newStripeGateway(cfg.StripeSecretKey, cfg.StripeAPIURL, cfg.StripeHTTPClient)
 	} else {
-		co.pay = &testGateway{baseURL: co.baseURL}
+		co.pay = &testGateway{}
 	}
 	return co, nil
 }
@@ -155,43 +159,34 @@ type pricedItem struct {
 }
 
 // price checks whether listingID (variantID) can be sold in market today, and at what price.
-// An unknown listing or variant is an error; everything else that stops a sale is a Problem.
+// Whether the fan's country may buy the listing today (live, shipped there, licensed there,
+// and under which licence) is the storefront's Offer, the answer the product page shows; the
+// price in the market's currency and the stock come from the catalogue's Sellable, the rows
+// Reserve takes from. An unknown listing or variant is an error; everything else that stops
+// a sale is a Problem.
 func (co *Checkout) price(ctx context.Context, listingID, variantID int64, m web.Market) (pricedItem, error) {
 	it, err := co.catalog.Sellable(ctx, listingID, variantID)
 	if err != nil {
 		return pricedItem{}, err
 	}
 	p := pricedItem{Item: it}
-	l := it.Listing
-	country := licensing.CountryName(m.Country)
-	switch {
-	case l.Status != catalog.StatusLive:
-		p.Problem = "no longer for sale"
-		return p, nil
-	case !slices.Contains(l.Territories, licensing.World) && !slices.Contains(l.Territories, m.Country):
-		p.Problem = fmt.Sprintf("not sold in %s (%s)", country, m.Country)
-		return p, nil
-	case l.Property == "" || l.Category == "":
-		p.Problem = fmt.Sprintf("not licensed for sale in %s", country)
-		return p, nil
-	}
-	if p.Seller, err = co.catalog.Seller(ctx, l.SellerID); err != nil {
+	offer, err := co.store.Offer(ctx, listingID, m)
+	if err != nil {
 		return pricedItem{}, err
+	}
+	p.Seller = offer.Seller
+	if !offer.Buyable || offer.Licence == nil {
+		p.Problem = offer.Detail
+		if p.Problem == "" {
+			p.Problem = "not for sale in " + licensing.CountryName(m.Country)
+		}
+		return p, nil
 	}
 	if p.Seller.Status != catalog.SellerActive {
 		p.Problem = "no longer for sale"
 		return p, nil
 	}
-	ans, err := co.licensing.Coverage(ctx, licensing.CoverageQuery{SellerID: p.Seller.ID, LicenseeID: p.Seller.LicenseeID,
-		Property: l.Property, Category: l.Category, Country: m.Country, On: co.now()})
-	if err != nil {
-		return pricedItem{}, err
-	}
-	if !ans.Allowed || ans.Licence == nil {
-		p.Problem = fmt.Sprintf("not licensed for sale in %s (%s) today", country, m.Country)
-		return p, nil
-	}
-	p.Licence = ans.Licence
+	p.Licence = offer.Licence
 	amount, ok := it.Prices[m.Currency]
 	if !ok {
 		others := make([]string, 0, len(it.Prices))
@@ -199,7 +194,7 @@ func (co *Checkout) price(ctx context.Context, listingID, variantID int64, m web
 			others = append(others, c)
 		}
 		slices.Sort(others)
-		p.Problem = fmt.Sprintf("not sold in %s: priced in %s only", m.Currency, strings.Join(others, ", "))
+		p.Problem = fmt.Sprintf("not sold in %s: priced in %s only (choose that currency to buy it)", m.Currency, strings.Join(others, ", "))
 		return p, nil
 	}
 	p.Unit = money.New(amount, m.Currency)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/stripe/stripe-go/v76"
+	"golang.org/x/text/message"
 
 	"marketplace/internal/fault"
 	"marketplace/internal/web"
@@ -28,6 +29,7 @@ func CheckoutRoutes(srv *web.Server, co *Checkout) error {
 	co.srv = srv
 	e := srv.Echo
 	e.GET("/cart", co.cartPage)
+	e.POST("/cart", co.addItem) // the product page's form
 	e.POST("/cart/items", co.addItem)
 	e.POST("/cart/items/quantity", co.updateItem)
 	e.POST("/cart/items/remove", co.removeItem)
@@ -136,7 +138,7 @@ func (co *Checkout) addItem(c echo.Context) error {
 	if err := co.AddToCart(c.Request().Context(), b, web.MarketOf(c), listing, variant, qty); err != nil {
 		return co.refused(c, err)
 	}
-	web.Flash(c, "Added to your cart.")
+	web.Flash(c, co.translate(c, "Added to your cart."))
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 
@@ -174,6 +176,11 @@ func (co *Checkout) checkout(c echo.Context) error {
 		return co.refused(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, placed.CheckoutURL)
+}
+
+// translate writes a message for the next page (a flash) in the fan's language.
+func (co *Checkout) translate(c echo.Context, key string) string {
+	return message.NewPrinter(web.RequestLanguage(c), message.Catalog(co.srv.Pages.Messages)).Sprintf(key)
 }
 
 func orderParam(c echo.Context) (int64, error) {
@@ -216,7 +223,7 @@ func (co *Checkout) cancelOrder(c echo.Context) error {
 	if err := co.CancelOrder(c.Request().Context(), co.buyerOf(c, true), id); err != nil {
 		return err
 	}
-	web.Flash(c, "The order is cancelled; its items are back in your cart.")
+	web.Flash(c, co.translate(c, "The order is cancelled; its items are back in your cart."))
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 

@@ -5,6 +5,9 @@ package storefront
 // TestEveryMessageIsTranslated and Routes see one table; a key the storefront already
 // translates keeps its text.
 var checkoutMessages = map[string]translation{
+	"Added to your cart.": {"Ajouté à votre panier.", "已加入购物车。"},
+	"The order is cancelled; its items are back in your cart.": {
+		"La commande est annulée ; ses articles sont de retour dans votre panier.", "订单已取消，商品已放回购物车。"},
 	"All your orders": {"Toutes vos commandes", "全部订单"},
 	"Amount":          {"Montant", "金额"},
 	"An item you bought was found to be counterfeit and taken down.": {

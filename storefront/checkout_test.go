@@ -58,6 +58,7 @@ func newFixture(t *testing.T, cfg CheckoutConfig) *fixture {
 		cfg.BaseURL = "http://shop.test"
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Store = NewStore(db, cat, Options{Logger: cfg.Logger})
 	co, err := NewCheckout(db, cat, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +190,8 @@ func TestCartRefusesWhatTheFansCountryCannotBuy(t *testing.T) {
 		market  web.Market
 		want    string
 	}{
-		{"NotShippedToTheCountry", f.usOnly, france, "not sold in France (FR)"},
-		{"ShippedButNotLicensedThere", f.unlicensd, web.Market{Country: "DE", Language: language.German, Currency: "EUR"}, "not licensed for sale in Germany (DE)"},
+		{"NotShippedToTheCountry", f.usOnly, france, "does not ship this item to France"},
+		{"ShippedButNotLicensedThere", f.unlicensd, web.Market{Country: "DE", Language: language.German, Currency: "EUR"}, "does not cover Germany"},
 		{"NotPricedInTheCurrency", f.tee, web.Market{Country: "FR", Language: language.French, Currency: "USD"}, "priced in EUR only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -165,9 +165,7 @@ func stripeErr(err error, what string) error {
 // testGateway stands in for Stripe when no key is configured: its sessions are pages of our
 // own (/testpay/{id}), clearly labelled, that complete the order by sending a signed
 // checkout.session.completed event to the webhook, as Stripe would.
-type testGateway struct {
-	baseURL string
-}
+type testGateway struct{}
 
 func (g *testGateway) Mode() PaymentMode { return PaymentTest }
 
@@ -175,7 +173,8 @@ func (g *testGateway) Open(_ context.Context, s paymentSession) (openedSession, 
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := fmt.Sprintf("cs_test_local_%d_%s", s.OrderID, hex.EncodeToString(b[:]))
-	return openedSession{ID: id, URL: g.baseURL + "/testpay/" + id}, nil
+	// A path on this site, not BASE_URL: the page is ours, wherever the fan reached us.
+	return openedSession{ID: id, URL: "/testpay/" + id}, nil
 }
 
 func (g *testGateway) Expire(context.Context, int64, string) error { return nil }

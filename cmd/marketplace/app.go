@@ -111,7 +111,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 	m.Store.SetPhotoChecker(m.photoChecker())
 
-	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{BaseURL: m.Config.BaseURL,
+	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{Store: m.Store, BaseURL: m.Config.BaseURL,
 		StripeSecretKey: m.Config.StripeSecretKey, StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
 		Logger: m.Log.With("slice", "checkout")}); err != nil {
 		return err
