@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	xdraw "golang.org/x/image/draw"
 
 	"marketplace/catalog"
 	"marketplace/catalog/demo"
@@ -58,64 +63,49 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 	if err != nil {
 		return nil, err
 	}
-	_, withPictures := m.pictures()
-	var pics map[string][]byte
-	if withPictures {
-		if pics, err = cat.Pictures(ctx, screen); err != nil {
-			return nil, err
-		}
+	pics, err := cat.Pictures(ctx, screen)
+	if err != nil {
+		return nil, err
 	}
 	drawn := time.Since(started)
+	// One import per licensee, all at once: each stores its pictures one by one, and the
+	// catalogue bounds how many are decoded together.
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
 	products := 0
-	for _, id := range todo {
+	for i, id := range todo {
 		ps := cat.Of(id)
-		var csvBuf, zipBuf bytes.Buffer
-		req := catalog.ImportRequest{LicenseeID: id, Filename: "demo-catalogue.csv"}
-		if withPictures {
-			if err := demo.WriteZip(&zipBuf, ps, pics); err != nil {
-				return nil, err
-			}
-			req.Images, req.ImagesSize, req.ImagesFilename = bytes.NewReader(zipBuf.Bytes()), int64(zipBuf.Len()), "demo-pictures.zip"
-		} else {
-			ps = withoutPictures(ps)
-		}
-		if err := demo.WriteCSV(&csvBuf, ps); err != nil {
-			return nil, err
-		}
-		req.CSV, req.Size = bytes.NewReader(csvBuf.Bytes()), int64(csvBuf.Len())
-		imp, err := m.Catalog.Import(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("import the demo catalogue of %s: %w", ps[0].Licensee, err)
-		}
-		if imp.Status != catalog.ImportSucceeded {
-			return nil, fmt.Errorf("import the demo catalogue of %s: %s: %v", ps[0].Licensee, imp.Status, imp.Errors)
-		}
 		products += len(ps)
+		wg.Go(func() { errs[i] = m.importDemo(ctx, ps, pics) })
 	}
-	fmt.Fprintf(stdout, "Demo catalogue: %d official products imported for %d licensees (%d pictures drawn in %s, %d layouts redrawn to stay distinct; %s in all)\n",
-		products, len(todo), len(pics), drawn.Round(time.Millisecond), screen.redrawn, time.Since(started).Round(time.Millisecond))
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "Demo catalogue: %d official products imported for %d licensees in %s (%d pictures drawn and screened in %s, %d layouts redrawn to stay distinct)\n",
+		products, len(todo), time.Since(started).Round(time.Millisecond), len(pics), drawn.Round(time.Millisecond), screen.redrawn)
 	return cat, nil
 }
 
-// imageStore is the catalogue's picture store (catalog-web's PutImage and ImageBytes).
-type imageStore interface {
-	PutImage(ctx context.Context, data []byte) (catalog.Image, error)
-	ImageBytes(ctx context.Context, id int64) ([]byte, string, error)
-}
-
-// pictures returns the catalogue's picture store, when it has one: until it does, the demo
-// catalogue is imported without pictures and the sellers list nothing.
-func (m *Main) pictures() (imageStore, bool) {
-	st, ok := any(m.Catalog).(imageStore)
-	return st, ok
-}
-
-func withoutPictures(ps []demo.Product) []demo.Product {
-	out := slices.Clone(ps)
-	for i := range out {
-		out[i].Image = ""
+// importDemo imports one licensee's demo products: a CSV and a zip of their pictures.
+func (m *Main) importDemo(ctx context.Context, ps []demo.Product, pics map[string][]byte) error {
+	var csvBuf, zipBuf bytes.Buffer
+	if err := demo.WriteCSV(&csvBuf, ps); err != nil {
+		return err
 	}
-	return out
+	if err := demo.WriteZip(&zipBuf, ps, pics); err != nil {
+		return err
+	}
+	imp, err := m.Catalog.Import(ctx, catalog.ImportRequest{LicenseeID: ps[0].LicenseeID, CSV: bytes.NewReader(csvBuf.Bytes()),
+		Filename: "demo-catalogue.csv", Size: int64(csvBuf.Len()), Images: bytes.NewReader(zipBuf.Bytes()),
+		ImagesSize: int64(zipBuf.Len()), ImagesFilename: "demo-pictures.zip"})
+	if err != nil {
+		return fmt.Errorf("import the demo catalogue of %s: %w", ps[0].Licensee, err)
+	}
+	if imp.Status != catalog.ImportSucceeded {
+		return fmt.Errorf("import the demo catalogue of %s: %s: %v", ps[0].Licensee, imp.Status, imp.Errors)
+	}
+	return nil
 }
 
 // missing reports whether some generated product has no product with its key yet.
@@ -264,9 +254,6 @@ func (m *Main) seedSellers(ctx context.Context, cat *demo.Catalogue) ([]demoAcco
 	if err := licensing.SeedResellers(ctx, m.Licensing, resellers); err != nil {
 		return nil, err
 	}
-	if _, ok := m.pictures(); !ok {
-		return accounts, nil
-	}
 	for i, ds := range demoSellers {
 		listings, err := m.demoListings(ctx, cat, ds)
 		if err != nil {
@@ -295,14 +282,27 @@ func (m *Main) demoListings(ctx context.Context, cat *demo.Catalogue, ds demoSel
 	photo := func(key string, kind demo.Kind) func() ([]byte, error) {
 		return func() ([]byte, error) { return jpegOf(demo.NewPhoto(key, kind).Image(size)) }
 	}
-	// official returns the first demo product of a property and kind, with its stored picture.
+	// official returns the first demo product of a property and one of kinds (else of any
+	// kind: the small catalogue has one product per licence), with its stored picture.
 	official := func(property string, kinds ...demo.Kind) (demo.Product, func() ([]byte, error), bool) {
-		for _, p := range cat.Products {
-			if p.Property == property && slices.Contains(kinds, p.Kind) {
-				return p, func() ([]byte, error) { return m.officialPicture(ctx, p) }, true
+		var found *demo.Product
+		for i, p := range cat.Products {
+			if p.Property != property {
+				continue
+			}
+			if slices.Contains(kinds, p.Kind) {
+				found = &cat.Products[i]
+				break
+			}
+			if found == nil {
+				found = &cat.Products[i]
 			}
 		}
-		return demo.Product{}, nil, false
+		if found == nil {
+			return demo.Product{}, nil, false
+		}
+		p := *found
+		return p, func() ([]byte, error) { return m.officialPicture(ctx, p) }, true
 	}
 	var out []demoListing
 	add := func(l catalog.NewListing, pic func() ([]byte, error)) {
@@ -323,13 +323,13 @@ func (m *Main) demoListings(ctx context.Context, cat *demo.Catalogue, ds demoSel
 		if p, pic, ok := official("PARIS2024", demo.KindTShirt, demo.KindHoodie, demo.KindJacket, demo.KindCap, demo.KindBeanie); ok {
 			v := p.Variants[0]
 			add(catalog.NewListing{Title: p.TitleEN + " (genuine, from Maison Bleue)", Description: "Official product, bought from the licensee. " + p.DescEN,
-				Price: eur(v.Prices["EUR"]), Stock: 6, Territories: []string{"FR", "BE"}, ProductSKU: v.SKU}, pic)
+				Price: eur(v.Prices["EUR"]), Stock: 6, Territories: []string{"FR", "BE"}, ProductSKU: v.SKU}, transformed(pic, onCounter))
 		}
 	case "fanstore@demo.olympics.test":
 		if p, pic, ok := official("LA28", demo.KindCap, demo.KindTShirt, demo.KindHoodie, demo.KindTote); ok {
 			v := p.Variants[0]
 			add(catalog.NewListing{Title: p.TitleEN, Description: "Authorised LA28 reseller. " + p.DescEN,
-				Price: money.New(v.Prices["USD"], "USD"), Stock: 10, Territories: []string{"US"}, ProductSKU: v.SKU}, pic)
+				Price: money.New(v.Prices["USD"], "USD"), Stock: 10, Territories: []string{"US"}, ProductSKU: v.SKU}, transformed(pic, onCounter))
 		}
 	case "megabargain@demo.olympics.test":
 		if p, pic, ok := official("PARIS2024", demo.KindTShirt, demo.KindHoodie, demo.KindJacket); ok {
@@ -381,8 +381,7 @@ func (m *Main) ensureListings(ctx context.Context, sellerID int64, want []demoLi
 		if err != nil {
 			return err
 		}
-		store, _ := m.pictures()
-		img, err := store.PutImage(ctx, pic)
+		img, err := m.Catalog.PutImage(ctx, pic)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dl.listing.Title, err)
 		}
@@ -404,8 +403,7 @@ func (m *Main) officialPicture(ctx context.Context, p demo.Product) ([]byte, err
 	if len(prod.Images) == 0 {
 		return nil, fmt.Errorf("official product %s has no picture", p.Key)
 	}
-	store, _ := m.pictures()
-	data, _, err := store.ImageBytes(ctx, prod.Images[0].ID)
+	data, _, err := m.Catalog.ImageBytes(ctx, prod.Images[0].ID)
 	return data, err
 }
 
@@ -433,6 +431,18 @@ func mirror(src image.Image) image.Image {
 			dst.Set(b.Max.X-1-x, y-b.Min.Y, src.At(x, y))
 		}
 	}
+	return dst
+}
+
+// onCounter is a reseller's own photo of the genuine product: the product shot smaller, on
+// the shop's counter.
+func onCounter(src image.Image) image.Image {
+	b := src.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.RGBA{0xE8, 0xDF, 0xD0, 0xFF}), image.Point{}, draw.Src)
+	draw.Draw(dst, image.Rect(0, b.Dy()*3/5, b.Dx(), b.Dy()), image.NewUniform(color.RGBA{0x9C, 0x7A, 0x57, 0xFF}), image.Point{}, draw.Src)
+	inner := image.Rect(b.Dx()/6, b.Dy()/8, b.Dx()*5/6, b.Dy()*19/24)
+	xdraw.ApproxBiLinear.Scale(dst, inner, src, b, xdraw.Src, nil)
 	return dst
 }
 

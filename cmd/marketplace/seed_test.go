@@ -40,19 +40,13 @@ func TestSeedTwiceChangesNothing(t *testing.T) {
 			t.Errorf("%s: %d rows after the first seed, %d after the second", table, n, second[table])
 		}
 	}
-	if _, ok := m.pictures(); ok && first["images"] < first["products"] {
-		t.Errorf("the small demo catalogue has %d products and %d pictures", first["products"], first["images"])
-	}
-	if first["products"] < 7 {
+	if first["products"] < 7 || first["images"] < first["products"] {
 		t.Errorf("the small demo catalogue has %d products and %d pictures", first["products"], first["images"])
 	}
 }
 
 func TestSeedSellersAndFakes(t *testing.T) {
 	m := startMain(t)
-	if _, ok := m.pictures(); !ok {
-		t.Skip("the catalogue stores no pictures yet: the sellers list nothing")
-	}
 	ctx := context.Background()
 	u, err := m.Auth.UserByEmail(ctx, "seller@demo.olympics.test")
 	if err != nil || u.SellerID == 0 {
@@ -125,5 +119,34 @@ func TestSeedSellersAndFakes(t *testing.T) {
 	auths, err := m.Licensing.AuthorisationsOf(ctx, rs.SellerID)
 	if err != nil || len(auths) != 1 {
 		t.Fatalf("reseller@ authorisations: %+v, %v", auths, err)
+	}
+
+	// Screening (the workers run in startMain) keeps the copies of official pictures from
+	// going live and lets the honest seller's own photos through.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pending, err := m.Catalog.Listings(ctx, catalog.ListingFilter{Status: catalog.StatusPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listings still pending after a minute", len(pending))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fakes, _ = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: fake.SellerID})
+	for _, l := range fakes {
+		if l.Status == catalog.StatusLive {
+			t.Errorf("the copy %q went live: %s", l.Title, l.StatusReason)
+		}
+	}
+	own, _ = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: u.SellerID})
+	for _, l := range own {
+		if l.Status != catalog.StatusLive {
+			t.Errorf("the honest listing %q is %s: %s", l.Title, l.Status, l.StatusReason)
+		}
 	}
 }
