@@ -156,3 +156,18 @@ func FuzzFoldText(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFoldAndFind folds a 20,000-character description (the catalogue's limit) of
+// mixed scripts and looks for every demo mark and counterfeit word in it.
+func BenchmarkFoldAndFind(b *testing.B) {
+	text := strings.Repeat("Blue tee ＰＡＲＩＳ cotton Оlympic 高品质 T恤 réplique O.l.y.m.p.i.c ", 300)[:20000]
+	ix := NewMarkIndex(seedMarks)
+	words := NewPhraseList(DefaultCounterfeitWords)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f := FoldText(text)
+		ix.Find(f)
+		words.Find(f)
+	}
+}

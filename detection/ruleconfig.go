@@ -123,8 +123,11 @@ var DefaultCounterfeitWords = []string{
 const (
 	maxWords      = 500
 	maxWordLength = 100
-	maxHashRadius = 24
 )
+
+// maxHashRadius is the index's candidate radius (DefaultMatchConfig): the matcher returns no
+// pair further apart, so the rules' radius can only narrow what counts as a match.
+var maxHashRadius = DefaultMatchConfig().Radius
 
 // DefaultRuleConfig is the built-in configuration (version 0), used until an analyst saves one.
 func DefaultRuleConfig() RuleConfig {
@@ -206,7 +209,8 @@ func (c *RuleConfig) normalise() {
 }
 
 // Validate normalises c and checks it: every rule known, weights 0 to 100, parameters
-// within their bounds, 0 < review_at < block_at ≤ 100, a hash radius of 0 to 24 bits, at most
+// within their bounds, 0 < review_at < block_at ≤ 100, a hash radius of 0 to the matcher's
+// radius (10 bits), at most
 // 500 counterfeit words of at most 100 characters, each with a letter or digit. Returns
 // Invalid naming each bad field ("rules.ID.weight", "rules.ID.params.NAME", "review_at",
 // "block_at", "hash_radius", "counterfeit_words").

@@ -87,6 +87,9 @@ func (r RuleFormRow) Field() string { return "rules." + r.Def.ID + ".weight" }
 // Field is the form field name of the parameter of rule id.
 func (p ParamFormRow) Field(id string) string { return "rules." + id + ".params." + p.Def.Name }
 
+// MaxRadius is the largest hash radius the configuration accepts.
+func (p *RulesPage) MaxRadius() int { return maxHashRadius }
+
 // Error is the message for a field, "" if none.
 func (p *RulesPage) Error(field string) string { return p.Errors[field] }
 

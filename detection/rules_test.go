@@ -352,6 +352,7 @@ func TestValidate(t *testing.T) {
 		{"ThresholdsEqual", func(c *RuleConfig) { c.ReviewAt, c.BlockAt = 50, 50 }, []string{"block_at"}},
 		{"ThresholdOutOfRange", func(c *RuleConfig) { c.ReviewAt, c.BlockAt = 0, 101 }, []string{"review_at", "block_at"}},
 		{"Radius", func(c *RuleConfig) { c.HashRadius = 40 }, []string{"hash_radius"}},
+		{"RadiusBeyondTheIndex", func(c *RuleConfig) { c.HashRadius = DefaultMatchConfig().Radius + 1 }, []string{"hash_radius"}},
 		{"WordWithoutLetters", func(c *RuleConfig) { c.CounterfeitWords = append(c.CounterfeitWords, "!!!") }, []string{"counterfeit_words"}},
 		{"WordTooLong", func(c *RuleConfig) { c.CounterfeitWords = []string{strings.Repeat("x", 101)} }, []string{"counterfeit_words"}},
 	} {
@@ -388,5 +389,26 @@ func TestValidateTidiesWords(t *testing.T) {
 	}
 	if !slices.Equal(c.CounterfeitWords, []string{"replica", "inspired by"}) {
 		t.Fatalf("words %q", c.CounterfeitWords)
+	}
+}
+
+// BenchmarkEvaluate is one screening's rules over a typical listing: a 60-character title and
+// a 1 KB description using marks, an official match, every rule enabled, the demo marks and
+// the default word list (the coverage answers come from memory, as from licensing's
+// snapshot).
+//
+//	go test -run '^$' -bench 'Evaluate|Fold' -benchmem ./detection/
+func BenchmarkEvaluate(b *testing.B) {
+	rs := NewRuleset(DefaultRuleConfig(), seedMarks)
+	in := plain()
+	in.Seller = independent
+	in.Title = "Official P4ris 2024 Olympic mascot tee, premium cotton, all sizes"
+	in.Description = strings.Repeat("Soft organic cotton tee printed in France with the Paris 2024 emblem. ", 14)
+	in.Matches = []ImageMatch{{ImageID: 1, RefImageID: 2, Kind: RefOfficial, Distance: 4, Product: parisTee}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := rs.Evaluate(in); res.Verdict != VerdictBlock {
+			b.Fatalf("verdict %s", res.Verdict)
+		}
 	}
 }
