@@ -149,6 +149,7 @@ func multipartBody(t *testing.T, fields map[string]string, files ...file) (io.Re
 }
 
 func TestImageRoute(t *testing.T) {
+	t.Parallel()
 	w := newHTTPWorld(t)
 	img, err := w.svc.PutImage(context.Background(), withEXIFOrientation(encodeJPEG(t, twoTone(1000, 500)), 6))
 	if err != nil {

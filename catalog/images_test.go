@@ -64,14 +64,15 @@ func decodeJPEGSize(t *testing.T, data []byte) image.Image {
 }
 
 func TestPutImageStoresOriginalAndRenditions(t *testing.T) {
+	t.Parallel()
 	svc, dir := newImageService(t)
 	ctx := context.Background()
-	data := encodeJPEG(t, twoTone(2000, 1000))
+	data := encodeJPEG(t, twoTone(1700, 850))
 	img, err := svc.PutImage(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.ContentType != "image/jpeg" || img.Width != 2000 || img.Height != 1000 || img.Bytes != int64(len(data)) {
+	if img.ContentType != "image/jpeg" || img.Width != 1700 || img.Height != 850 || img.Bytes != int64(len(data)) {
 		t.Fatalf("image = %+v", img)
 	}
 	got, ct, err := svc.ImageBytes(ctx, img.ID)
@@ -88,7 +89,7 @@ func TestPutImageStoresOriginalAndRenditions(t *testing.T) {
 			t.Errorf("rendition %d is %v, want %v", size, b.Size(), dims)
 		}
 	}
-	if n := len(blobFiles(t, dir)); n != 1+len(ImageSizes) {
+	if n := len(blobFiles(t, dir)); n != 1+len(ImageSizes) { // before the subtests add more
 		t.Errorf("stored %d objects, want %d: %v", n, 1+len(ImageSizes), blobFiles(t, dir))
 	}
 
@@ -116,6 +117,11 @@ func TestPutImageStoresOriginalAndRenditions(t *testing.T) {
 		}
 	})
 	t.Run("a lost rendition is made again", func(t *testing.T) {
+		data := encodeJPEG(t, twoTone(640, 320))
+		img, err := svc.PutImage(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
 		key := renditionKey(sha(data), 320)
 		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(key))); err != nil {
 			t.Fatal(err)
@@ -144,6 +150,7 @@ func TestPutImageStoresOriginalAndRenditions(t *testing.T) {
 }
 
 func TestPutImageAppliesEXIFOrientation(t *testing.T) {
+	t.Parallel()
 	svc, _ := newImageService(t)
 	ctx := context.Background()
 	// Stored 600×400, left half red; orientation 6 shows it turned 90° clockwise: 400×600 with
@@ -171,6 +178,7 @@ func TestPutImageAppliesEXIFOrientation(t *testing.T) {
 }
 
 func TestPutImageWebP(t *testing.T) {
+	t.Parallel()
 	svc, _ := newImageService(t)
 	img, err := svc.PutImage(context.Background(), solidWebP(64, 48, color.RGBA{10, 200, 30, 255}))
 	if err != nil {
@@ -182,6 +190,7 @@ func TestPutImageWebP(t *testing.T) {
 }
 
 func TestPutImageRefusesBadPicturesAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	svc, dir := newImageService(t)
 	ctx := context.Background()
 	good := encodeJPEG(t, twoTone(400, 300))
@@ -223,6 +232,7 @@ func TestPutImageRefusesBadPicturesAndStoresNothing(t *testing.T) {
 }
 
 func TestPutImageWithoutBlobStore(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.New(t, Schemas()...)
 	svc, err := NewService(pool, licensing.NewService(pool))
 	if err != nil {

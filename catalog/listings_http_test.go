@@ -47,6 +47,7 @@ func (s screeningSource) Screening(_ context.Context, id int64) (*Screening, err
 }
 
 func TestCreateListingAPI(t *testing.T) {
+	t.Parallel()
 	w := newHTTPWorld(t)
 	ctx := context.Background()
 	fields, files := goodListing(t)
@@ -150,6 +151,7 @@ func TestCreateListingAPI(t *testing.T) {
 }
 
 func TestCreateListingAPIRefusesAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	w := newHTTPWorld(t)
 	good := encodeJPEG(t, twoTone(640, 480))
 	cases := []struct {
@@ -220,6 +222,7 @@ func TestCreateListingAPIRefusesAndWritesNothing(t *testing.T) {
 }
 
 func TestPortalPages(t *testing.T) {
+	t.Parallel()
 	w := newHTTPWorld(t)
 	fields, files := goodListing(t)
 	r := w.postListing(t, w.keyA, fields, files...)
