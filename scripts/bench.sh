@@ -47,3 +47,6 @@ seq 0 99999 | awk 'BEGIN { print "sku,product,title_en,description_en,title_fr,p
 DATABASE_URL=$IMPORT_DB_URL /usr/bin/time -v bin/marketplace catalog import --licensee "$LICENSEE" --quiet bench-out/catalogue-100k.csv 2> bench-out/catalog-import-memory.txt
 grep -E 'Maximum resident|Elapsed' bench-out/catalog-import-memory.txt
 psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS catalog_import_bench' >/dev/null
+
+echo "== catalog: a 12 MP photo's checks, decode and renditions (area shrink against Catmull-Rom)"
+go test -run '^$' -bench BenchmarkImageRenditions -benchtime 5x -cpu 1 ./catalog/ | tee bench-out/catalog-images.txt
