@@ -26,6 +26,10 @@ func CheckoutRoutes(srv *web.Server, co *Checkout) error {
 	if err := srv.Pages.Add("storefront", checkoutTemplates, "templates/cart*.html", "templates/order*.html", "templates/testpay*.html"); err != nil {
 		return err
 	}
+	// The pages' translations; Routes adds the same table, and adding it twice changes nothing.
+	if err := addMessages(srv.Pages.Messages); err != nil {
+		return err
+	}
 	co.srv = srv
 	e := srv.Echo
 	e.GET("/cart", co.cartPage)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,7 @@ type fixture struct {
 	tee       catalog.Listing
 	usOnly    catalog.Listing // ships to the US only
 	unlicensd catalog.Listing // ships to DE, where the licence does not reach
+	ts        *httptest.Server
 }
 
 var france = web.Market{Country: "FR", Language: language.French, Currency: "EUR"}
