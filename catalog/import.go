@@ -160,6 +160,13 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Import, error)
 	if err != nil {
 		return Import{}, err
 	}
+	// An import whose process died mid-way stays running: past its time limit it failed.
+	if _, err := s.db.Exec(ctx, `UPDATE imports SET status = 'failed', phase = 'done', finished_at = now(),
+		errors = errors || '[{"field": "file", "message": "the import stopped without finishing; nothing was written"}]'
+		WHERE licensee_id = $1 AND status = 'running' AND created_at < now() - make_interval(secs => $2)`,
+		req.LicenseeID, (importTimeout + 5*time.Minute).Seconds()); err != nil {
+		return Import{}, err
+	}
 	var user *int64
 	if req.UserID != 0 {
 		user = &req.UserID
@@ -599,11 +606,13 @@ func (r *importRun) checkAcross(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	// A product's pictures are those of its first line that names any.
-	if _, err := tx.Exec(ctx, `UPDATE import_products g SET images = x.images, image_ids = x.image_ids
-		FROM (SELECT DISTINCT ON (product_key) product_key, images, image_ids FROM import_rows
-			WHERE cardinality(images) > 0 OR cardinality(image_ids) > 0 ORDER BY product_key, line) x
-		WHERE x.product_key = g.product_key`); err != nil {
-		return err
+	if len(r.imageUsed) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE import_products g SET images = x.images, image_ids = x.image_ids
+			FROM (SELECT DISTINCT ON (product_key) product_key, images, image_ids FROM import_rows
+				WHERE cardinality(images) > 0 OR cardinality(image_ids) > 0 ORDER BY product_key, line) x
+			WHERE x.product_key = g.product_key`); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.Exec(ctx, `ANALYZE import_products`); err != nil {
 		return err
@@ -690,55 +699,60 @@ func (r *importRun) storeImages(ctx context.Context, tx pgx.Tx) error {
 // product's official listing with its outbox row and screening job.
 func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 	lic := r.imp.LicenseeID
+	const (
+		always   = false
+		existing = true // only when a SKU of the file is already the licensee's
+	)
 	steps := []struct {
-		what string
-		sql  string
-		args []any
+		what     string
+		existing bool
+		sql      string
+		args     []any
 	}{
-		{"find products by SKU", `UPDATE import_products g SET product_id = x.product_id
+		{"find products by SKU", always, `UPDATE import_products g SET product_id = x.product_id
 			FROM (SELECT DISTINCT ON (r.product_key) r.product_key, v.product_id FROM import_rows r
 				JOIN variants v ON v.licensee_id = $1 AND v.sku = r.sku ORDER BY r.product_key, r.line) x
 			WHERE x.product_key = g.product_key`, []any{lic}},
 		// Two products of the file whose SKUs were one product's: the first keeps it.
-		{"split products", `UPDATE import_products g SET product_id = NULL WHERE EXISTS (SELECT 1 FROM import_products o
+		{"split products", existing, `UPDATE import_products g SET product_id = NULL WHERE EXISTS (SELECT 1 FROM import_products o
 			WHERE o.product_id = g.product_id AND o.first_line < g.first_line)`, nil},
-		{"find products by key", `UPDATE import_products g SET product_id = p.id FROM products p
+		{"find products by key", always, `UPDATE import_products g SET product_id = p.id FROM products p
 			WHERE g.product_id IS NULL AND p.licensee_id = $1 AND p.ref = g.product_key
 			AND NOT EXISTS (SELECT 1 FROM import_products o WHERE o.product_id = p.id)`, []any{lic}},
-		{"insert products", `WITH ins AS (
+		{"insert products", always, `WITH ins AS (
 			INSERT INTO products (licensee_id, ref, slug, property, category, territories, currency)
 			SELECT $1, CASE WHEN EXISTS (SELECT 1 FROM products p WHERE p.licensee_id = $1 AND p.ref = g.product_key) THEN '' ELSE g.product_key END,
 				g.slug, g.property, g.category, g.territories, g.currency
 			FROM import_products g WHERE g.product_id IS NULL ORDER BY g.first_line
 			RETURNING id, slug)
 			UPDATE import_products g SET product_id = ins.id, created = true FROM ins WHERE ins.slug = g.slug`, []any{lic}},
-		{"update products", `UPDATE products p SET property = g.property, category = g.category, territories = g.territories,
+		{"update products", existing, `UPDATE products p SET property = g.property, category = g.category, territories = g.territories,
 				currency = g.currency, updated_at = now(),
 				ref = CASE WHEN EXISTS (SELECT 1 FROM products o WHERE o.licensee_id = p.licensee_id AND o.ref = g.product_key AND o.id <> p.id)
 					THEN p.ref ELSE g.product_key END
 			FROM import_products g WHERE p.id = g.product_id AND NOT g.created
 			AND (p.property, p.category, p.territories, p.currency, p.ref) IS DISTINCT FROM (g.property, g.category, g.territories, g.currency, g.product_key)`, nil},
-		{"drop texts", `DELETE FROM product_texts t USING import_products g
+		{"drop texts", existing, `DELETE FROM product_texts t USING import_products g
 			WHERE t.product_id = g.product_id AND NOT g.created AND t.lang <> ALL (g.langs)`, nil},
-		{"write texts", `INSERT INTO product_texts (product_id, lang, title, description)
+		{"write texts", always, `INSERT INTO product_texts (product_id, lang, title, description)
 			SELECT g.product_id, u.lang, u.title, u.descr FROM import_products g, unnest(g.langs, g.titles, g.descs) u(lang, title, descr)
 			ON CONFLICT (product_id, lang) DO UPDATE SET title = excluded.title, description = excluded.description
 			WHERE (product_texts.title, product_texts.description) IS DISTINCT FROM (excluded.title, excluded.description)`, nil},
-		{"update variants", `UPDATE variants v SET product_id = x.product_id, gtin = x.gtin, size = x.size, colour = x.colour,
+		{"update variants", existing, `UPDATE variants v SET product_id = x.product_id, gtin = x.gtin, size = x.size, colour = x.colour,
 				stock = x.stock, position = x.position
 			FROM (SELECT g.product_id, r.sku, r.gtin, r.size, r.colour, r.stock,
 					row_number() OVER (PARTITION BY r.product_key ORDER BY r.line) - 1 AS position
 				FROM import_rows r JOIN import_products g ON g.product_key = r.product_key) x
 			WHERE v.licensee_id = $1 AND v.sku = x.sku
 			AND (v.product_id, v.gtin, v.size, v.colour, v.stock, v.position) IS DISTINCT FROM (x.product_id, x.gtin, x.size, x.colour, x.stock, x.position)`, []any{lic}},
-		{"drop prices", `DELETE FROM variant_prices vp USING import_rows r, variants v
+		{"drop prices", existing, `DELETE FROM variant_prices vp USING import_rows r, variants v
 			WHERE v.licensee_id = $1 AND v.sku = r.sku AND vp.variant_id = v.id AND vp.currency <> ALL (r.currencies)`, []any{lic}},
-		{"update prices", `UPDATE variant_prices vp SET amount = u.amount
+		{"update prices", existing, `UPDATE variant_prices vp SET amount = u.amount
 			FROM import_rows r JOIN variants v ON v.licensee_id = $1 AND v.sku = r.sku, unnest(r.currencies, r.amounts) u(cur, amount)
 			WHERE vp.variant_id = v.id AND vp.currency = u.cur AND vp.amount <> u.amount`, []any{lic}},
 		// New SKUs and prices are plain inserts: the lock above keeps other imports of this
 		// licensee out, and another licensee's SKU was refused.
-		{"insert variants", `CREATE TEMP TABLE import_new_variants ON COMMIT DROP AS
+		{"insert variants", always, `CREATE TEMP TABLE import_new_variants ON COMMIT DROP AS
 			WITH ins AS (INSERT INTO variants (product_id, licensee_id, sku, gtin, size, colour, stock, position)
 				SELECT g.product_id, $1, r.sku, r.gtin, r.size, r.colour, r.stock,
 					row_number() OVER (PARTITION BY r.product_key ORDER BY r.line) - 1
@@ -746,23 +760,23 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 				WHERE NOT EXISTS (SELECT 1 FROM variants v WHERE v.licensee_id = $1 AND v.sku = r.sku)
 				RETURNING id, sku)
 			SELECT id, sku FROM ins`, []any{lic}},
-		{"insert prices", `INSERT INTO variant_prices (variant_id, currency, amount)
+		{"insert prices", always, `INSERT INTO variant_prices (variant_id, currency, amount)
 			SELECT n.id, u.cur, u.amount FROM import_rows r JOIN import_new_variants n ON n.sku = r.sku, unnest(r.currencies, r.amounts) u(cur, amount)
 			UNION ALL
 			SELECT v.id, u.cur, u.amount FROM import_rows r JOIN variants v ON v.licensee_id = $1 AND v.sku = r.sku,
 				unnest(r.currencies, r.amounts) u(cur, amount)
 			WHERE NOT EXISTS (SELECT 1 FROM import_new_variants n WHERE n.sku = r.sku)
 			AND NOT EXISTS (SELECT 1 FROM variant_prices vp WHERE vp.variant_id = v.id AND vp.currency = u.cur)`, []any{lic}},
-		{"find changed pictures", `CREATE TEMP TABLE import_image_changes ON COMMIT DROP AS
+		{"find changed pictures", always, `CREATE TEMP TABLE import_image_changes ON COMMIT DROP AS
 			SELECT g.product_id, g.image_ids FROM (SELECT * FROM import_products WHERE cardinality(image_ids) > 0 OFFSET 0) g
 			WHERE g.image_ids IS DISTINCT FROM
 				(SELECT array_agg(pi.image_id ORDER BY pi.position) FROM product_images pi WHERE pi.product_id = g.product_id)`, nil},
-		{"drop pictures", `DELETE FROM product_images pi USING import_image_changes c WHERE pi.product_id = c.product_id`, nil},
-		{"write pictures", `INSERT INTO product_images (product_id, position, image_id)
+		{"drop pictures", always, `DELETE FROM product_images pi USING import_image_changes c WHERE pi.product_id = c.product_id`, nil},
+		{"write pictures", always, `INSERT INTO product_images (product_id, position, image_id)
 			SELECT c.product_id, u.ord - 1, u.image_id FROM import_image_changes c, unnest(c.image_ids) WITH ORDINALITY u(image_id, ord)`, nil},
 		// The official listing shows the English text and the lowest variant price in the main
 		// currency; it is written (and screened again) only when something it shows changed.
-		{"write listings", `CREATE TEMP TABLE import_listing_changes ON COMMIT DROP AS
+		{"write listings", always, `CREATE TEMP TABLE import_listing_changes ON COMMIT DROP AS
 			WITH up AS (
 				INSERT INTO listings (seller_id, product_id, claimed_sku, slug, title, description, property, category,
 					price_amount, currency, stock, territories, ships_from)
@@ -785,12 +799,22 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 			SELECT id FROM up
 			UNION SELECT l.id FROM listings l JOIN import_image_changes c ON c.product_id = l.product_id
 				WHERE l.seller_id = $1 AND l.claimed_sku = ''`, []any{r.seller.ID, r.seller.ShipsFrom}},
-		{"write outbox", `INSERT INTO catalog_changes (listing_id) SELECT id FROM import_listing_changes ORDER BY id`, nil},
+		{"write outbox", always, `INSERT INTO catalog_changes (listing_id) SELECT id FROM import_listing_changes ORDER BY id`, nil},
 	}
-	for _, st := range steps {
+	// A first import of new SKUs skips the steps that only change what exists.
+	anyExisting := true
+	for i, st := range steps {
+		if st.existing && !anyExisting {
+			continue
+		}
 		start := time.Now()
-		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+		tag, err := tx.Exec(ctx, st.sql, st.args...)
+		if err != nil {
 			return fmt.Errorf("import: %s: %w", st.what, postgres.Err(err, "product"))
+		}
+		if i == 0 {
+			// Every existing SKU of the file gave its product to its group.
+			anyExisting = tag.RowsAffected() > 0
 		}
 		r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", st.what, "ms", time.Since(start).Milliseconds())
 	}

@@ -101,6 +101,7 @@ func decodeImport(t *testing.T, rec *httptest.ResponseRecorder) ImportJSON {
 }
 
 func TestImportAPI(t *testing.T) {
+	t.Parallel()
 	h := newImportHTTP(t)
 	good := "sku,title_en,title_fr,property,category,currency,price_amount,territories,stock\n" +
 		"API-1,API tee,T-shirt API,PARIS2024,apparel,EUR,2500,FR,3\nAPI-2,API cap,,PARIS2024,headwear,JPY,1200,BE,1\n"

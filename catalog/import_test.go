@@ -140,6 +140,7 @@ func testZip(t testing.TB, entries ...any) []byte {
 const goodHeader = "sku,product,title_en,description_en,title_fr,property,category,currency,price_amount,price_JPY,territories,stock,gtin,size,colour,images\n"
 
 func TestImportAppliesAndReimportUpdates(t *testing.T) {
+	t.Parallel()
 	w := newImportWorld(t)
 	ctx := context.Background()
 	zipData := testZip(t, "tee-front.jpg", testJPEG(t, 10), "photos/tee-back.jpg", testJPEG(t, 200), "cap.jpg", testJPEG(t, 90))
@@ -271,6 +272,7 @@ func equalCounts(a, b map[string]int) bool {
 // TestImportRefusesBadInput: every bad line is reported with its line and field, and nothing
 // is written.
 func TestImportRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	w := newImportWorld(t)
 	const h = "sku,title_en,property,category,currency,price_amount,territories,images\n"
 	good := "OK-1,Good tee,PARIS2024,apparel,EUR,2500,FR,\n"
@@ -367,6 +369,7 @@ func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 // TestImportProgressIsVisibleWhileItRuns reads the import's record from another connection
 // while a file of a few thousand lines is imported, as the page's progress bar does.
 func TestImportProgressIsVisibleWhileItRuns(t *testing.T) {
+	t.Parallel()
 	w := newImportWorld(t)
 	ctx := context.Background()
 	var csv bytes.Buffer

@@ -54,6 +54,7 @@ func insertProduct(t *testing.T, pool *pgxpool.Pool, licenseeID int64, slug, sku
 }
 
 func TestProductReads(t *testing.T) {
+	t.Parallel()
 	svc, pool, _, _ := newTestService(t)
 	ctx := context.Background()
 	testProperties(t, svc)
