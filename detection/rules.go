@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/licensing"
 )
@@ -222,7 +223,9 @@ var ruleFuncs = []struct {
 }
 
 // ask answers a coverage question, once per distinct question. An error or a missing
-// CoverageFunc is a refusal (fail closed), noted in the result's Errors.
+// CoverageFunc is a refusal (fail closed), noted in the result's Errors so the caller may
+// retry instead; a question the registry finds invalid (fault.Invalid: an unknown property,
+// category or country) is a plain refusal, as retrying cannot help.
 func (ev *evaluation) ask(q licensing.CoverageQuery) licensing.CoverageAnswer {
 	if a, ok := ev.answers[q]; ok {
 		return a
@@ -234,7 +237,12 @@ func (ev *evaluation) ask(q licensing.CoverageQuery) licensing.CoverageAnswer {
 	} else {
 		a, err = ev.in.Coverage(q)
 	}
-	if err != nil {
+	switch {
+	case fault.CodeOf(err) == fault.Invalid:
+		// A question the registry refuses (a property, category or country it does not
+		// know) has no licence for an answer; asking again will not change that.
+		a = licensing.CoverageAnswer{Reason: licensing.ReasonNoLicence, Detail: "No licence can cover it: " + err.Error() + "."}
+	case err != nil:
 		ev.errors = append(ev.errors, fmt.Sprintf("coverage %s %s %s: %v", q.Property, q.Category, q.Country, err))
 		a = licensing.CoverageAnswer{Reason: licensing.ReasonNoLicence, Detail: "The registry could not answer (" + err.Error() + ")."}
 	}

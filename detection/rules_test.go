@@ -332,6 +332,18 @@ func TestCoverageFailureFailsClosed(t *testing.T) {
 	}
 }
 
+// TestInvalidQuestionIsARefusal: a listing whose category the registry does not know is not
+// covered, and no error asks for a retry that could never succeed.
+func TestInvalidQuestionIsARefusal(t *testing.T) {
+	in := plain()
+	in.Seller = independent
+	in.Title, in.Territories = "Paris 2024 tee", []string{"ZZ"}
+	res := NewRuleset(DefaultRuleConfig(), seedMarks).Evaluate(in)
+	if len(res.Errors) != 0 || !slices.ContainsFunc(res.Reasons, func(h Reason) bool { return h.Rule == RuleMarksWithoutLicence }) {
+		t.Fatalf("an invalid question: %+v", res)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
