@@ -8,10 +8,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/text/language"
 
 	"marketplace/catalog"
+	"marketplace/detection"
 	"marketplace/internal/browsertest"
+	"marketplace/internal/web"
 	"marketplace/licensing"
+	"marketplace/storefront"
 )
 
 // liveOfficialListing waits for screening to set one of the licensee's official listings live
@@ -156,4 +160,54 @@ func mustProduct(t *testing.T, m *Main, id int64) catalog.Product {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestCounterfeitDecisionRefundsPaidOrders follows the wiring from review to checkout: a fan
+// pays for a listing, a fan's report opens a case, an analyst decides it is counterfeit, and
+// the paid order is flagged for refund, which its page tells the fan.
+func TestCounterfeitDecisionRefundsPaidOrders(t *testing.T) {
+	t.Parallel()
+	m := startMain(t)
+	ctx := context.Background()
+	listing, variant := liveOfficialListing(t, m, "Maison Bleue Textiles")
+	fanUser, err := m.Auth.UserByEmail(ctx, "fan@demo.olympics.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fan := storefront.Buyer{TokenHash: make([]byte, 32), UserID: fanUser.ID}
+	france := web.Market{Country: "FR", Language: language.French, Currency: "EUR"}
+	if err := m.Checkout.AddToCart(ctx, fan, france, listing.ID, variant.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	placed, err := m.Checkout.PlaceOrder(ctx, fan, france, storefront.CheckoutRequest{Currency: "EUR", SeenTotal: fmt.Sprint(variant.Prices["EUR"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := m.Checkout.Order(ctx, placed.OrderID)
+	payload, sig := storefront.SignedEvent(m.Checkout.WebhookSecret(), "evt_journey_paid", "checkout.session.completed",
+		storefront.SessionObject(o.SessionID, o.ID, o.Total.Amount, "EUR", "paid"), time.Now())
+	if _, err := m.Checkout.HandleStripeEvent(ctx, payload, sig); err != nil {
+		t.Fatal(err)
+	}
+
+	reported, err := m.Review.Report(ctx, &web.Identity{UserID: fanUser.ID, Email: fanUser.Email, Role: web.RoleFan}, "127.0.0.1",
+		detection.ReportInput{ListingID: listing.ID, Reason: "the seams are wrong and the label is misspelt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	analystUser, err := m.Auth.UserByEmail(ctx, "analyst@demo.olympics.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyst := &web.Identity{UserID: analystUser.ID, Email: analystUser.Email, Role: web.RoleAnalyst}
+	if _, err := m.Review.Claim(ctx, analyst, reported.CaseID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Review.Decide(ctx, analyst, reported.CaseID, detection.DecisionInput{Decision: detection.DecisionCounterfeit, Note: "confirmed fake"}); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = m.Checkout.Order(ctx, placed.OrderID)
+	if o.Status != storefront.OrderPaid || o.RefundDue.Amount != o.Total.Amount || o.RefundReason != "counterfeit" || !o.Lines[0].Counterfeit {
+		t.Fatalf("order after the decision: %+v", o)
+	}
 }
