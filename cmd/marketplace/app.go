@@ -227,6 +227,9 @@ func (m *Main) serve() error {
 	if err := detection.RulesRoutes(srv, m.Rules); err != nil {
 		return err
 	}
+	if err := detection.ScreeningRoutes(srv, m.Detection); err != nil {
+		return err
+	}
 	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
 		return err
 	}
