@@ -253,12 +253,14 @@ func TestScreeningPipeline(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 
+	var ownListing int64
 	t.Run("the licensee's own photo goes live", func(t *testing.T) {
 		seller, err := w.cat.LicenseeSeller(ctx, w.licensee)
 		if err != nil {
 			t.Fatal(err)
 		}
 		l := w.waitStatus(w.listing(seller.ID, "Paris 2024 tee", official).ID, catalog.StatusLive)
+		ownListing = l.ID
 		sc, err := w.svc.LatestScreening(ctx, l.ID)
 		if err != nil || sc.Verdict != VerdictAllow || len(sc.Matches) != 1 || sc.Matches[0].ProductID != productID || sc.Matches[0].Distance != 0 {
 			t.Fatalf("screening = %+v, %v", sc, err)
@@ -413,6 +415,31 @@ func TestScreeningPipeline(t *testing.T) {
 		if refs, _ := w.svc.References(ctx, first); err != nil || len(refs) != 1 {
 			t.Fatalf("references = %+v, %v", refs, err)
 		}
+	})
+
+	t.Run("a suspended licence re-screens the licensee's listings", func(t *testing.T) {
+		before, _ := w.svc.Screenings(ctx, ownListing)
+		if _, err := w.lic.SetLicenceStatus(ctx, nil, "PAR24-APP-0001", licensing.StatusSuspended, "royalties overdue"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			after, _ := w.svc.Screenings(ctx, ownListing)
+			if len(after) > len(before) && after[0].Error == "" {
+				if !hasRule(after[0], RuleLicenceSuspendedOrExpired) || after[0].Verdict == VerdictAllow {
+					t.Fatalf("re-screening = %+v", after[0])
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the licensee's listing was not re-screened")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		if _, err := w.lic.SetLicenceStatus(ctx, nil, "PAR24-APP-0001", licensing.StatusActive, "paid"); err != nil {
+			t.Fatal(err)
+		}
+		w.waitStatus(ownListing, catalog.StatusLive)
 	})
 
 	t.Run("an authentic decision clears the photo for that seller", func(t *testing.T) {
