@@ -128,3 +128,30 @@ func TestBrowserSellerCreatesListing(t *testing.T) {
 	}
 	b.Screenshot("my-listings-after")
 }
+
+// TestBrowserLicenseePortal is a licensee's home: its official listings (from its imported
+// catalogue) with their statuses, and the way to its imports and products.
+func TestBrowserLicenseePortal(t *testing.T) {
+	t.Parallel()
+	m := startMain(t)
+	b := browsertest.New(t, m.url(""), browsertest.Options{})
+	b.Open("/login")
+	b.Submit(map[string]string{"#email": "licensee@demo.olympics.test", "#password": DemoPassword}, "main button[type=submit]")
+	if loc := b.Location(); loc != "/portal" {
+		t.Fatalf("after login the licensee is at %s, want /portal", loc)
+	}
+	var rows int
+	b.Run(chromedp.Evaluate(`document.querySelectorAll("#listings tbody tr").length`, &rows))
+	if rows == 0 {
+		t.Fatalf("no official listing on the licensee's portal: %s", b.Text("main"))
+	}
+	if got := b.Text("main"); !strings.Contains(got, "Import a catalogue") || !strings.Contains(got, "Maison Bleue") {
+		t.Fatalf("portal: %s", got)
+	}
+	b.Screenshot("licensee-portal")
+	b.ClickAndWait("#listings tbody tr a")
+	if !strings.HasPrefix(b.Location(), "/portal/listings/") || b.Text("#listing-status") == "" {
+		t.Fatalf("listing page: %s", b.Location())
+	}
+	b.Screenshot("licensee-listing")
+}
