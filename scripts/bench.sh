@@ -50,3 +50,6 @@ psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS catalog_import_bench' >/dev/nu
 
 echo "== catalog: a 12 MP photo's checks, decode and renditions (area shrink against Catmull-Rom)"
 go test -run '^$' -bench BenchmarkImageRenditions -benchtime 5x -cpu 1 ./catalog/ | tee bench-out/catalog-images.txt
+
+echo "== storefront checkout: a whole purchase (cart, order with stock reservation, signed webhook that pays it), alone and 8-wide on one hot listing, against a bare Reserve transaction"
+go test -run '^$' -bench BenchmarkCheckout -benchtime 300x ./storefront/ | tee bench-out/checkout.txt

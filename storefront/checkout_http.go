@@ -42,6 +42,9 @@ func CheckoutRoutes(srv *web.Server, co *Checkout) error {
 	e.GET("/orders/:id", co.orderPage)
 	e.POST("/orders/:id/cancel", co.cancelOrder)
 	e.POST("/webhooks/stripe", co.stripeWebhook)
+	admin := web.RequireRole(web.RoleAdmin)
+	e.GET("/api/v1/licensees/:id/stripe-account", co.apiStripeAccount, web.RequireRole(web.RoleAdmin, web.RoleLicensee))
+	e.PUT("/api/v1/licensees/:id/stripe-account", co.apiSetStripeAccount, admin)
 	srv.AllowBody(http.MethodPost, "/webhooks/stripe", maxWebhookBody+1)
 	if co.Mode() == PaymentTest {
 		e.GET("/testpay/:session", co.testPayPage)
@@ -229,6 +232,53 @@ func (co *Checkout) cancelOrder(c echo.Context) error {
 	}
 	web.Flash(c, co.translate(c, "The order is cancelled; its items are back in your cart."))
 	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+// StripeAccountBody is a licensee's connected Stripe account in the API.
+type StripeAccountBody struct {
+	LicenseeID int64  `json:"licensee_id"`
+	AccountID  string `json:"account_id"`
+}
+
+func licenseeIDParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.New(fault.NotFound, "licensee not found")
+	}
+	if caller := web.Caller(c); caller.Role == web.RoleLicensee && caller.LicenseeID != id {
+		return 0, fault.New(fault.NotFound, "licensee %d not found", id)
+	}
+	return id, nil
+}
+
+// apiStripeAccount is GET /api/v1/licensees/{id}/stripe-account (admins, and the licensee's
+// own users): the connected account its sales are paid to, "" when none.
+func (co *Checkout) apiStripeAccount(c echo.Context) error {
+	id, err := licenseeIDParam(c)
+	if err != nil {
+		return err
+	}
+	acct, err := co.StripeAccount(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, StripeAccountBody{LicenseeID: id, AccountID: acct})
+}
+
+// apiSetStripeAccount is PUT /api/v1/licensees/{id}/stripe-account {account_id} (admins).
+func (co *Checkout) apiSetStripeAccount(c echo.Context) error {
+	id, err := licenseeIDParam(c)
+	if err != nil {
+		return err
+	}
+	var body StripeAccountBody
+	if err := c.Bind(&body); err != nil {
+		return fault.Validation("the body is not valid JSON", fault.Field("account_id", "send {\"account_id\": \"acct_…\"}"))
+	}
+	if err := co.SetStripeAccount(c.Request().Context(), id, body.AccountID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, StripeAccountBody{LicenseeID: id, AccountID: body.AccountID})
 }
 
 // testPayOrder finds the test-mode order of a session for its buyer.

@@ -217,3 +217,50 @@ func TestEveryCheckoutPageRenders(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestStripeAccountAPI(t *testing.T) {
+	f := newFixture(t, CheckoutConfig{})
+	ctx := context.Background()
+	key := func(email string, role web.Role, licensee int64) string {
+		u, err := f.auth.CreateUser(ctx, auth.NewUser{Email: email, Role: role, LicenseeID: licensee})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, err := f.auth.CreateAPIKey(ctx, u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	admin := key("admin@example.com", web.RoleAdmin, 0)
+	own := key("mb@example.com", web.RoleLicensee, f.licensee)
+	other := key("other@example.com", web.RoleLicensee, f.licensee+1)
+	base := f.testServer(t) + fmt.Sprintf("/api/v1/licensees/%d/stripe-account", f.licensee)
+	call := func(method, key, body string) (int, string) {
+		req, _ := http.NewRequest(method, base, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := call(http.MethodPut, admin, `{"account_id": "acct 1"}`); status != http.StatusBadRequest || !strings.Contains(body, `"field":"account_id"`) {
+		t.Fatalf("bad id: %d %s", status, body)
+	}
+	if status, _ := call(http.MethodPut, own, `{"account_id": "acct_1Own"}`); status != http.StatusForbidden {
+		t.Fatalf("a licensee sets its own account: %d", status)
+	}
+	if status, body := call(http.MethodPut, admin, `{"account_id": "acct_1MaisonBleue"}`); status != http.StatusOK || !strings.Contains(body, "acct_1MaisonBleue") {
+		t.Fatalf("set: %d %s", status, body)
+	}
+	if status, body := call(http.MethodGet, own, ""); status != http.StatusOK || !strings.Contains(body, "acct_1MaisonBleue") {
+		t.Fatalf("read by its licensee: %d %s", status, body)
+	}
+	if status, _ := call(http.MethodGet, other, ""); status != http.StatusNotFound {
+		t.Fatalf("read by another licensee: %d", status)
+	}
+}

@@ -43,7 +43,7 @@ type fixture struct {
 
 var france = web.Market{Country: "FR", Language: language.French, Currency: "EUR"}
 
-func newFixture(t *testing.T, cfg CheckoutConfig) *fixture {
+func newFixture(t testing.TB, cfg CheckoutConfig) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t, CheckoutSchemas()...)
@@ -79,7 +79,7 @@ func newFixture(t *testing.T, cfg CheckoutConfig) *fixture {
 var imageSeq sync.Mutex
 
 // liveListing creates a listing of the licensee's and sets it live, as screening would.
-func (f *fixture) liveListing(t *testing.T, sellerID int64, title string, amount int64, cur string, stock int, territories ...string) catalog.Listing {
+func (f *fixture) liveListing(t testing.TB, sellerID int64, title string, amount int64, cur string, stock int, territories ...string) catalog.Listing {
 	t.Helper()
 	ctx := context.Background()
 	// The picture's row only: the checkout never reads image bytes.
