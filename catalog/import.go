@@ -337,10 +337,19 @@ func (r *importRun) finish(ctx context.Context, err error) (Import, error) {
 	return imp, uerr
 }
 
-// check asks the coverage question for a good row (each territory), remembering answers.
-func (r *importRun) check(ctx context.Context, row *importRow) ([]fault.FieldError, error) {
+// check asks the coverage question for a row (each territory), remembering answers, and
+// checks the pictures it names; fields already found bad (already) are not asked about.
+func (r *importRun) check(ctx context.Context, row *importRow, already []fault.FieldError) ([]fault.FieldError, error) {
 	var bad []fault.FieldError
-	for _, t := range row.Territories {
+	skip := map[string]bool{}
+	for _, e := range already {
+		skip[e.Field] = true
+	}
+	territories := row.Territories
+	if skip["property"] || skip["category"] || skip["territories"] {
+		territories = nil
+	}
+	for _, t := range territories {
 		key := coverageKey{row.Property, row.Category, t}
 		v, ok := r.coverage[key]
 		if !ok {
@@ -356,6 +365,9 @@ func (r *importRun) check(ctx context.Context, row *importRow) ([]fault.FieldErr
 				break // the same answer for every territory
 			}
 		}
+	}
+	if skip["images"] {
+		return bad, nil
 	}
 	if r.zip == nil && len(row.Images) > 0 {
 		bad = append(bad, fault.FieldError{Field: "images", Line: row.Line, Message: "the line names images but no images zip was uploaded"})
@@ -495,10 +507,12 @@ func (c *copySource) Next() bool {
 		}
 		c.r.lines.Add(1)
 		if row != nil {
-			if bad, err = c.r.check(c.ctx, row); err != nil {
+			more, err := c.r.check(c.ctx, row, bad)
+			if err != nil {
 				c.err = err
 				return false
 			}
+			bad = append(bad, more...)
 		}
 		if len(bad) > 0 {
 			for _, e := range bad {

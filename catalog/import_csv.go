@@ -229,8 +229,9 @@ func newCSVReader(r io.Reader) (*csvReader, error) {
 // bytesRead is how far into the file the reader is.
 func (c *csvReader) bytesRead() int64 { return c.in.n }
 
-// next returns the next data line: a valid row, or its line and what is wrong with it
-// (row nil). io.EOF ends the file; any other error is fatal (the file cannot be read on).
+// next returns the next data line: its row (nil when the line could not be split into
+// fields), its number, and what is wrong with it (nothing for a good line). io.EOF ends the
+// file; any other error is fatal (the file cannot be read on).
 func (c *csvReader) next() (*importRow, int, []fault.FieldError, error) {
 	c.in.start = c.in.n
 	rec, err := c.r.Read()
@@ -254,11 +255,10 @@ func (c *csvReader) next() (*importRow, int, []fault.FieldError, error) {
 		}
 	}
 	line, _ := c.r.FieldPos(0)
+	// A bad line comes back with its row too, so that the licence checks can still be made
+	// on its good fields: the report then lists everything wrong with it at once.
 	row, bad := c.parse(rec, line)
-	if len(bad) > 0 {
-		return nil, line, bad, nil
-	}
-	return row, line, nil, nil
+	return row, line, bad, nil
 }
 
 func csvErrorText(err error) string {

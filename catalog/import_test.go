@@ -298,6 +298,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 		{"TerritoryNotLicensed", h + good + "X-1,Tee,PARIS2024,apparel,EUR,2500,FR;DE,\n", nil, 3, "territories", "Germany"},
 		{"WorldWithoutWorldLicence", h + good + "X-1,Tee,PARIS2024,apparel,EUR,2500,WORLD,\n", nil, 3, "territories", "WORLD"},
 		{"ExpiredLicence", h + good + "X-1,Tee,LA28,apparel,USD,2500,US,\n", nil, 3, "property", "expired"},
+		{"LicenceCheckedOnALineWithAnotherError", h + good + "X-1,Mug,PARIS2024,homeware,EUR,-5,FR,\n", nil, 3, "category", "homeware"},
 		{"NegativePrice", h + good + "X-1,Tee,PARIS2024,apparel,EUR,-5,FR,\n", nil, 3, "price_amount", "more than zero"},
 		{"FractionalYen", h + good + "X-1,Tee,PARIS2024,apparel,JPY,12.5,FR,\n", nil, 3, "price_amount", "JPY has no minor unit"},
 		{"FractionalYenInMajorUnits", "sku,title_en,property,category,price_JPY,territories\n" + "OK-1,Good,PARIS2024,apparel,1200,FR\n" +
