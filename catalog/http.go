@@ -37,6 +37,9 @@ func Routes(srv *web.Server, svc *Service) error {
 	if err := srv.Pages.Add("catalog", listingTemplates, "templates/listings/*.html"); err != nil {
 		return err
 	}
+	if err := addPortalMessages(srv.Pages.Messages); err != nil {
+		return err
+	}
 	h := &Handler{svc: svc, srv: srv}
 	e := srv.Echo
 	sellers := web.RequireRole(web.RoleSeller, web.RoleLicensee)

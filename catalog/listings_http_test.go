@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -241,6 +243,11 @@ func TestPortalPages(t *testing.T) {
 			t.Errorf("GET %s: %d, %q not in the page", c.path, r.status, c.want)
 		}
 	}
+	fr := httptest.NewRequest(http.MethodGet, "/portal/listings/new", nil)
+	fr.Header.Set("Accept-Language", "fr-FR,fr")
+	if r := w.do(fr, w.keyA); !strings.Contains(string(r.body), "Nouvelle annonce") || !strings.Contains(string(r.body), "Envoyer pour vérification") {
+		t.Errorf("the form in French: %d %s", r.status, r.body)
+	}
 	if r := w.get("/portal/listings/"+itoa(created.ID), w.keyB); r.status != http.StatusNotFound {
 		t.Errorf("another seller's listing page: %d", r.status)
 	}
@@ -275,4 +282,26 @@ func TestPortalPages(t *testing.T) {
 			t.Fatalf("listings = %+v", l.Listings)
 		}
 	})
+}
+
+// TestPortalMessagesTranslated checks that every message of the portal's templates has its
+// French and Chinese translation.
+func TestPortalMessagesTranslated(t *testing.T) {
+	t.Parallel()
+	files, err := fs.Glob(listingTemplates, "templates/listings/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	re := regexp.MustCompile(`\.T "([^"]*)"`)
+	for _, f := range files {
+		data, err := fs.ReadFile(listingTemplates, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+			if tr, ok := portalMessages[m[1]]; !ok || tr.fr == "" || tr.zh == "" {
+				t.Errorf("%s: %q has no translation", f, m[1])
+			}
+		}
+	}
 }
