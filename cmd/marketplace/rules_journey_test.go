@@ -21,7 +21,8 @@ func TestBrowserRulesPage(t *testing.T) {
 	b := browsertest.New(t, m.url(""), browsertest.Options{})
 	b.Open("/login")
 	b.Submit(map[string]string{"#email": "analyst@demo.olympics.test", "#password": DemoPassword}, "main button[type=submit]")
-	b.Open("/analyst/rules")
+	b.Open("/review")
+	b.ClickAndWait(`header nav a[href="/analyst/rules"]`)
 	if got := b.Text("h1"); got != "Screening rules" {
 		t.Fatalf("heading %q", got)
 	}
