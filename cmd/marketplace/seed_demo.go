@@ -58,6 +58,10 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 	if len(todo) == 0 {
 		return cat, nil
 	}
+	if len(cat.Products) > 50 {
+		fmt.Fprintf(stdout, "Demo catalogue: drawing %d product pictures and importing them for %d licensees (about a minute on two idle cores)…\n",
+			len(cat.Products), len(todo))
+	}
 	started := time.Now()
 	screen, err := newPictureScreen()
 	if err != nil {
