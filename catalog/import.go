@@ -814,6 +814,7 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 			UNION SELECT l.id FROM listings l JOIN import_image_changes c ON c.product_id = l.product_id
 				WHERE l.seller_id = $1 AND l.claimed_sku = ''`, []any{r.seller.ID, r.seller.ShipsFrom}},
 		{"write outbox", always, `INSERT INTO catalog_changes (listing_id) SELECT id FROM import_listing_changes ORDER BY id`, nil},
+		{"index changes", always, `CREATE INDEX ON import_listing_changes (id); CREATE INDEX ON import_image_changes (product_id)`, nil},
 	}
 	// A first import of new SKUs skips the steps that only change what exists.
 	anyExisting := true
@@ -832,43 +833,59 @@ func (r *importRun) write(ctx context.Context, tx pgx.Tx) error {
 		}
 		r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", st.what, "ms", time.Since(start).Milliseconds())
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM import_listing_changes ORDER BY id`)
+	// The jobs go in batches, so memory does not grow with the number of products.
+	start := time.Now()
+	lastListing, err := r.insertJobs(ctx, tx, `SELECT id FROM import_listing_changes WHERE id > $1 ORDER BY id LIMIT $2`,
+		func(id int64) river.JobArgs { return ScreenListingArgs{ListingID: id} })
 	if err != nil {
 		return err
 	}
-	listingIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
+	if _, err := r.insertJobs(ctx, tx, `SELECT product_id FROM import_image_changes WHERE product_id > $1 ORDER BY product_id LIMIT $2`,
+		func(id int64) river.JobArgs { return ProductReferencesArgs{ProductID: id} }); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, `SELECT product_id FROM import_image_changes ORDER BY product_id`)
-	if err != nil {
-		return err
-	}
-	productIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
-	}
-	jobs := make([]river.InsertManyParams, 0, len(listingIDs)+len(productIDs))
-	for _, id := range listingIDs {
-		jobs = append(jobs, river.InsertManyParams{Args: ScreenListingArgs{ListingID: id}})
-	}
-	for _, id := range productIDs {
-		jobs = append(jobs, river.InsertManyParams{Args: ProductReferencesArgs{ProductID: id}})
-	}
-	if len(jobs) > 0 {
-		start := time.Now()
-		if _, err := r.s.jobs.InsertManyFastTx(ctx, tx, jobs); err != nil {
-			return err
-		}
-		r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", "insert jobs", "ms", time.Since(start).Milliseconds())
-	}
-	if len(listingIDs) > 0 {
+	r.s.log.Debug("catalog: import step", "import", r.imp.ID, "step", "insert jobs", "ms", time.Since(start).Milliseconds())
+	if lastListing > 0 {
 		// One wake-up for the whole import: readers page through ChangesSince.
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangesNotifyChannel, itoa(listingIDs[len(listingIDs)-1])); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangesNotifyChannel, itoa(lastListing)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// jobBatch is how many jobs one InsertManyFastTx call writes.
+const jobBatch = 5000
+
+// insertJobs inserts a job for each id that query (keyset: after $1, limit $2) returns, in
+// batches, and returns the last id.
+func (r *importRun) insertJobs(ctx context.Context, tx pgx.Tx, query string, args func(int64) river.JobArgs) (int64, error) {
+	var after int64
+	jobs := make([]river.InsertManyParams, 0, jobBatch)
+	for {
+		rows, err := tx.Query(ctx, query, after, jobBatch)
+		if err != nil {
+			return 0, err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return 0, err
+		}
+		if len(ids) == 0 {
+			return after, nil
+		}
+		jobs = jobs[:0]
+		for _, id := range ids {
+			jobs = append(jobs, river.InsertManyParams{Args: args(id)})
+		}
+		if _, err := r.s.jobs.InsertManyFastTx(ctx, tx, jobs); err != nil {
+			return 0, err
+		}
+		after = ids[len(ids)-1]
+		if len(ids) < jobBatch {
+			return after, nil
+		}
+	}
 }
 
 func truncateRunes(s string, n int) string {

@@ -113,11 +113,9 @@ func importJSON(i Import) ImportJSON {
 // import. The parts are spooled to temporary files by the multipart reader (1 MiB in memory
 // at most) and read from there as streams.
 func (h *importHandler) runUpload(c echo.Context) (Import, error) {
-	licensee, err := requireLicensee(c)
-	if err != nil {
-		return Import{}, err
-	}
 	req := c.Request()
+	// Parsed first, with 1 MiB in memory at most: any later FormValue would parse it with
+	// 32 MiB.
 	if err := req.ParseMultipartForm(1 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -126,6 +124,10 @@ func (h *importHandler) runUpload(c echo.Context) (Import, error) {
 		return Import{}, fault.Wrap(fault.Invalid, err, "send the file as multipart/form-data")
 	}
 	defer req.MultipartForm.RemoveAll() //nolint:errcheck
+	licensee, err := requireLicensee(c)
+	if err != nil {
+		return Import{}, err
+	}
 	file, fh, err := req.FormFile("file")
 	if err != nil {
 		return Import{}, fault.Validation("no catalogue file", fault.Field("file", "choose the CSV file to import"))
