@@ -1,6 +1,7 @@
-// Package detection finds listing images that copy an official product image.
+// Package detection finds listings that copy an official product image or otherwise
+// look counterfeit, and explains every judgement.
 //
-// It is the pure, in-memory core of counterfeit detection:
+// Its pure, in-memory core:
 //
 //   - [Hasher] turns image bytes (JPEG, PNG, WebP, the first frame of a GIF) into a
 //     [Fingerprint]: 64-bit perceptual hashes (goimagehash's pHash and dHash) of the whole
@@ -16,8 +17,17 @@
 //     confirms them with the finer check, under the thresholds of a [MatchConfig].
 //   - [HashFiles] and [Scan] are the offline tools behind `marketplace detect`.
 //
-// Nothing here touches a database: the catalogue and screening jobs store
-// [Fingerprint.MarshalBinary] bytes and load them back into a Matcher.
+// Around it, the parts that touch the database:
+//
+//   - [Service] is the screening pipeline (service.go, refs.go, screen*.go, jobs.go): each
+//     catalogue image is fingerprinted once and stored ([Fingerprint.MarshalBinary]); the
+//     reference pictures (official product images, known counterfeits, removed listings'
+//     photos) live in a Matcher in every process, kept current by NOTIFY and a version
+//     counter; River jobs screen each listing, record the screening and set its status
+//     (live, held, blocked) in one transaction, failing closed.
+//   - The rules (rules.go, fold.go, ruleconfig*.go) score a [ScreeningInput] into a verdict
+//     with reasons, under a configuration analysts edit ([RuleStore]).
+//   - The review (review*.go) is the analysts' queue of held and blocked listings.
 package detection
 
 import (
