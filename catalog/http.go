@@ -20,6 +20,9 @@ import (
 //go:embed templates/listings/*.html
 var listingTemplates embed.FS
 
+//go:embed static/listing.js
+var listingJS []byte
+
 // maxListingBody bounds a listing upload: the fields and up to MaxListingImages photos.
 const maxListingBody = 100 << 20
 
@@ -60,6 +63,10 @@ func Routes(srv *web.Server, svc *Service) error {
 	e.GET("/portal/listings/new", h.newListingPage, sellers)
 	e.POST("/portal/listings", h.createListingForm, sellers)
 	e.GET("/portal/listings/:id", h.listingPage, sellers)
+	e.GET("/catalog/static/listing.js", func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", listingJS)
+	})
 	return nil
 }
 
@@ -476,6 +483,8 @@ type ListingFormPage struct {
 	Form       ListingForm
 	Errors     map[string]string
 	Currencies []string
+	// The limits the form's script checks before uploading (the server checks them again).
+	MaxImageBytes, MaxImages int
 }
 
 func (h *Handler) renderListingForm(c echo.Context, status int, p *ListingFormPage) error {
@@ -484,6 +493,7 @@ func (h *Handler) renderListingForm(c echo.Context, status int, p *ListingFormPa
 		return err
 	}
 	p.Seller, p.Title, p.Currencies = seller, "New listing", web.MarketCurrencies
+	p.MaxImageBytes, p.MaxImages = MaxImageBytes, MaxListingImages
 	if p.Form.Currency == "" {
 		p.Form.Currency = web.MarketOf(c).Currency
 	}

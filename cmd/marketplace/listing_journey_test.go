@@ -85,6 +85,18 @@ func TestBrowserSellerCreatesListing(t *testing.T) {
 	}
 	b.Screenshot("price-refused")
 
+	// The form's script refuses a photo over 15 MB at once, before uploading it.
+	big := filepath.Join(t.TempDir(), "huge.jpg")
+	if err := os.WriteFile(big, append(phonePhoto(t), make([]byte, 16<<20)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warning string
+	b.Run(chromedp.SetUploadFiles("#images", []string{big}, chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("images").validationMessage`, &warning))
+	if !strings.Contains(warning, "huge.jpg: larger than 15 MB") {
+		t.Fatalf("warning for a 16 MB photo: %q", warning)
+	}
+
 	fill("24.50", "EUR")
 	b.ClickAndWait("#save-listing")
 	if !strings.HasPrefix(b.Location(), "/portal/listings/") {
