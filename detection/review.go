@@ -326,17 +326,35 @@ func (r *Review) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	var before *time.Time
-	if f.OlderThan > 0 {
-		t := r.now().Add(-f.OlderThan)
-		before = &t
+	// The query is built from the filters given, so that each shape gets a plan that uses its
+	// index (the open queue's partial index, the rules' GIN index).
+	where := []string{"c.status = $1"}
+	args := []any{f.Status}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
 	}
+	if f.Property != "" {
+		add("c.property = ?", strings.ToUpper(strings.TrimSpace(f.Property)))
+	}
+	if f.Rule != "" {
+		add("c.rules @> ARRAY[?::text]", f.Rule)
+	}
+	if f.SellerID != 0 {
+		add("c.seller_id = ?", f.SellerID)
+	}
+	if f.LicenseeID != 0 {
+		add("c.licensee_id = ?", f.LicenseeID)
+	}
+	if f.OlderThan > 0 {
+		add("c.opened_at <= ?", r.now().Add(-f.OlderThan))
+	}
+	if f.ClaimedBy != 0 {
+		add("c.claimed_by = ?", f.ClaimedBy)
+	}
+	args = append(args, f.Limit)
 	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id
-		WHERE c.status = $1 AND ($2 = '' OR c.property = $2) AND ($3 = '' OR $3 = ANY (c.rules))
-		AND ($4 = 0 OR c.seller_id = $4) AND ($5 = 0 OR c.licensee_id = $5) AND ($6::timestamptz IS NULL OR c.opened_at <= $6)
-		AND ($7 = 0 OR c.claimed_by = $7)
-		ORDER BY c.priority DESC, c.opened_at, c.id LIMIT $8`,
-		f.Status, strings.ToUpper(f.Property), f.Rule, f.SellerID, f.LicenseeID, before, f.ClaimedBy, f.Limit)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY c.priority DESC, c.opened_at, c.id LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -175,8 +175,11 @@ func (r *Review) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs 
 	var out []DecisionRecord
 	err := postgres.Tx(ctx, r.db, func(tx pgx.Tx) error {
 		out = nil
+		// Sellers suspended by an earlier case of this bulk decision: the catalogue read
+		// outside the transaction does not see it yet.
+		suspended := map[int64]bool{}
 		for i, id := range caseIDs {
-			d, err := r.decide(ctx, tx, analyst, id, in)
+			d, err := r.decide(ctx, tx, analyst, id, in, suspended)
 			if err != nil {
 				if len(caseIDs) > 1 {
 					return withField(err, fmt.Sprintf("case_ids[%d]", i))
@@ -207,7 +210,7 @@ func withField(err error, field string) error {
 }
 
 // decide checks and applies one decision inside tx.
-func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, caseID int64, in DecisionInput) (DecisionRecord, error) {
+func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, caseID int64, in DecisionInput, suspended map[int64]bool) (DecisionRecord, error) {
 	c, err := scanCase(tx.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.id = $1 FOR UPDATE`, caseID))
 	if err != nil {
 		return DecisionRecord{}, postgres.Err(err, "case "+reviewID(caseID))
@@ -227,6 +230,9 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 	seller, err := r.catalog.Seller(ctx, c.SellerID)
 	if err != nil {
 		return DecisionRecord{}, err
+	}
+	if suspended[seller.ID] {
+		seller.Status = catalog.SellerSuspended
 	}
 	snap := Snapshot{CaseID: c.ID, Source: c.Source, Score: c.Score, Verdict: c.Verdict, Reason: c.Reason, Rules: c.Rules, Evidence: c.Evidence,
 		Reports: c.Reports, Question: c.Question, Answer: c.Answer, ListingStatus: string(l.Status), Title: l.Title,
@@ -262,6 +268,7 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 			if err := r.suspend(ctx, tx, seller.ID, n, c.ID); err != nil {
 				return DecisionRecord{}, err
 			}
+			suspended[seller.ID] = true
 		}
 	case DecisionAuthentic:
 		// A suspended seller's listings stay down whatever one case decides.
@@ -300,7 +307,8 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 	if in.Decision == DecisionMoreInfo {
 		_, err = tx.Exec(ctx, `UPDATE cases SET status = 'waiting', question = $2, answer = '', answered_at = NULL WHERE id = $1`, c.ID, in.Note)
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE cases SET status = 'closed', closed_at = now() WHERE id = $1`, c.ID)
+		_, err = tx.Exec(ctx, `UPDATE cases SET status = 'closed', closed_at = now(), decision = $2, decided_at = $3 WHERE id = $1`,
+			c.ID, in.Decision, d.DecidedAt)
 	}
 	if err != nil {
 		return DecisionRecord{}, err

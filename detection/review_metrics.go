@@ -55,10 +55,6 @@ type PropertyMetric struct {
 	Share       float64 `json:"share"`
 }
 
-// finalDecisions is each case's closing decision (its latest that is not a question).
-const finalDecisions = `final AS (SELECT DISTINCT ON (case_id) case_id, decision, decided_at FROM decisions
-	WHERE decision <> 'more_info' ORDER BY case_id, decided_at DESC, id DESC)`
-
 // Metrics computes the metrics over the cases opened (and the decisions taken) in the last
 // days days (1 to 3650).
 func (r *Review) Metrics(ctx context.Context, days int) (ReviewMetrics, error) {
@@ -68,9 +64,8 @@ func (r *Review) Metrics(ctx context.Context, days int) (ReviewMetrics, error) {
 	m := ReviewMetrics{Days: days, Since: r.now().Add(-time.Duration(days) * 24 * time.Hour), Sources: map[string]int{}}
 	b := &pgx.Batch{}
 	// Appeal cases repeat their original's rules; counting them would count one flag twice.
-	b.Queue(`WITH `+finalDecisions+`
-		SELECT rule, count(*), count(f.case_id), count(*) FILTER (WHERE f.decision IN ('counterfeit', 'unauthorised_seller'))
-		FROM cases c CROSS JOIN unnest(c.rules) AS rule LEFT JOIN final f ON f.case_id = c.id
+	b.Queue(`SELECT rule, count(*), count(c.decision), count(*) FILTER (WHERE c.decision IN ('counterfeit', 'unauthorised_seller'))
+		FROM cases c CROSS JOIN unnest(c.rules) AS rule
 		WHERE c.opened_at >= $1 AND c.source <> 'appeal' GROUP BY rule ORDER BY count(*) DESC, rule`, m.Since).Query(func(rows pgx.Rows) error {
 		var err error
 		m.Rules, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RuleMetric, error) {
@@ -82,9 +77,8 @@ func (r *Review) Metrics(ctx context.Context, days int) (ReviewMetrics, error) {
 		return err
 	})
 	var median *float64
-	b.Queue(`WITH `+finalDecisions+`
-		SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.decided_at - c.opened_at))
-		FROM cases c JOIN final f ON f.case_id = c.id WHERE f.decided_at >= $1`, m.Since).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - opened_at))
+		FROM cases WHERE status = 'closed' AND closed_at >= $1`, m.Since).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&m.Decided, &median)
 	})
 	b.Queue(`SELECT analyst_email, count(*), count(*) FILTER (WHERE decision = 'counterfeit'),
@@ -95,10 +89,9 @@ func (r *Review) Metrics(ctx context.Context, days int) (ReviewMetrics, error) {
 		m.Analysts, err = pgx.CollectRows(rows, pgx.RowToStructByPos[AnalystMetric])
 		return err
 	})
-	b.Queue(`WITH `+finalDecisions+`
-		SELECT CASE WHEN c.property = '' THEN '(none)' ELSE c.property END, count(*), count(*) FILTER (WHERE f.decision = 'counterfeit')
-		FROM cases c JOIN final f ON f.case_id = c.id WHERE f.decided_at >= $1
-		GROUP BY 1 ORDER BY count(*) FILTER (WHERE f.decision = 'counterfeit') DESC, 1`, m.Since).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT CASE WHEN property = '' THEN '(none)' ELSE property END, count(*), count(*) FILTER (WHERE decision = 'counterfeit')
+		FROM cases WHERE status = 'closed' AND closed_at >= $1
+		GROUP BY 1 ORDER BY count(*) FILTER (WHERE decision = 'counterfeit') DESC, 1`, m.Since).Query(func(rows pgx.Rows) error {
 		var err error
 		m.Properties, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (PropertyMetric, error) {
 			var p PropertyMetric

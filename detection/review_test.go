@@ -490,7 +490,7 @@ func TestThreeStrikesSuspendTheSeller(t *testing.T) {
 	live := w.listing(s.ID, "Innocent mug", "", catalog.StatusLive)
 	pending := w.listing(s.ID, "New mug", "", catalog.StatusPending)
 	var cases []int64
-	for i := range 3 {
+	for i := range 4 {
 		_, c := w.flagged(s.ID, fmt.Sprintf("Fake %d", i), "PARIS2024", 80, "official_photo")
 		if _, err := w.rv.Claim(w.ctx, w.a2, c.ID); err != nil {
 			t.Fatal(err)
@@ -503,17 +503,20 @@ func TestThreeStrikesSuspendTheSeller(t *testing.T) {
 	if got, _ := w.cat.Seller(w.ctx, s.ID); got.Status != catalog.SellerActive || got.Strikes != 1 {
 		t.Fatalf("after one strike: %+v", got)
 	}
-	// The other two in one bulk decision: the third strike suspends.
+	// The other three in one bulk decision: the third strike suspends, once.
 	ds, err := w.rv.DecideMany(w.ctx, w.a2, cases[1:], DecisionInput{Decision: DecisionCounterfeit, Note: "same factory photos"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 2 || ds[1].StrikesAfter != 3 {
+	if len(ds) != 3 || ds[1].StrikesAfter != 3 || ds[2].StrikesAfter != 4 {
 		t.Fatalf("decisions %+v", ds)
 	}
+	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'seller.suspended' AND entity_id = $1`, reviewID(s.ID)); n != 1 {
+		t.Fatalf("%d suspensions recorded", n)
+	}
 	got, _ := w.cat.Seller(w.ctx, s.ID)
-	if got.Status != catalog.SellerSuspended || got.Strikes != 3 {
-		t.Fatalf("after three strikes: %+v", got)
+	if got.Status != catalog.SellerSuspended || got.Strikes != 4 {
+		t.Fatalf("after four strikes: %+v", got)
 	}
 	for _, id := range []int64{live.ID, pending.ID} {
 		if l, _ := w.cat.Listing(w.ctx, id); l.Status != catalog.StatusRemoved {

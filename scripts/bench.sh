@@ -53,3 +53,6 @@ go test -run '^$' -bench BenchmarkImageRenditions -benchtime 5x -cpu 1 ./catalog
 
 echo "== storefront checkout: a whole purchase (cart, order with stock reservation, signed webhook that pays it), alone and 8-wide on one hot listing, against a bare Reserve transaction"
 go test -run '^$' -bench BenchmarkCheckout -benchtime 300x ./storefront/ | tee bench-out/checkout.txt
+
+echo "== review: queue, backlog, metrics and claim over 200k cases (40k open) of 2000 sellers"
+go test -run '^$' -bench BenchmarkReviewAtScale -benchtime 20x -timeout 30m ./detection/ | tee bench-out/review.txt
