@@ -199,13 +199,13 @@ type Bar struct {
 // RuleChart draws flags per rule, with the confirmed part highlighted.
 func (m ReviewMetrics) RuleChart() BarChart {
 	c := BarChart{Title: "Flags per rule", Caption: "Cases each rule flagged; the dark part was decided counterfeit or unauthorised.",
-		Width: 640, LabelW: 170, LabelX: 162, TotalLabel: "flags", Part: "confirmed"}
+		Width: 760, LabelW: 250, LabelX: 242, TotalLabel: "flags", Part: "confirmed"}
 	maxV := 1
 	for _, r := range m.Rules {
 		maxV = max(maxV, r.Flags)
 	}
 	const rowH, barH = 28, 18
-	span := c.Width - c.LabelW - 60
+	span := c.Width - c.LabelW - 110 // room for "123 · 100%"
 	for i, r := range m.Rules {
 		b := Bar{Label: r.Rule, Total: r.Flags, Part: r.Confirmed, Y: 8 + i*rowH}
 		b.W = max(1, r.Flags*span/maxV)

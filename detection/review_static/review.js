@@ -21,9 +21,10 @@
     const radio = form.querySelector(`input[type=radio][data-key="${key}"]`);
     if (radio) {
       radio.checked = true;
+      // Focus after this key's own character has been dispatched, so it is not typed into
+      // the note.
       const note = form.querySelector("#note");
-      note.focus();
-      note.select();
+      window.setTimeout(() => { note.focus(); note.select(); }, 0);
       return true;
     }
     return false;
