@@ -92,6 +92,7 @@ func TestBrowserReviewLoop(t *testing.T) {
 	var checked bool
 	var focused string
 	analyst.Run(chromedp.KeyEvent("c"),
+		chromedp.Poll(`document.activeElement && document.activeElement.id === "note"`, nil, chromedp.WithPollingTimeout(5*time.Second)),
 		chromedp.Evaluate(`document.getElementById("d-counterfeit").checked`, &checked),
 		chromedp.Evaluate(`document.activeElement.id`, &focused))
 	if !checked || focused != "note" {
