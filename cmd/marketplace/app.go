@@ -120,7 +120,6 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Checkout.Mode() == storefront.PaymentTest {
 		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
 	}
-	m.Review.SetOrders(m.Checkout)
 
 	m.workers = river.NewWorkers()
 	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
