@@ -572,9 +572,9 @@ func GenerateCSVFor(w io.Writer, n int, lic Licence) error {
 		rec = append(rec, key, key+"-"+size, restrictedGTIN(i+1), size, "Navy",
 			strconv.Itoa(10+i%90), lic.Property, categoryOf(lic, kind), territories,
 			fmt.Sprintf("%s %s %s No. %d", pn.en, motif[0], kt.en, prod),
-			fmt.Sprintf("Official %s %s, benchmark line %d.", pn.en, strings.ToLower(kt.en), i+1),
+			fmt.Sprintf("Official %s %s, benchmark product %d.", pn.en, strings.ToLower(kt.en), prod),
 			fmt.Sprintf("%s %s %s nº %d", kt.fr, motif[1], pn.fr, prod),
-			fmt.Sprintf("%s officiel %s, ligne de test %d.", kt.fr, pn.fr, i+1),
+			fmt.Sprintf("%s officiel %s, produit de test %d.", kt.fr, pn.fr, prod),
 			cur, strconv.FormatInt(pr[cur], 10))
 		for _, c := range Currencies {
 			rec = append(rec, decimal(pr[c], c))
