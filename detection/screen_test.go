@@ -117,6 +117,11 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	w.licensee = w.registry.LicenseeID("Maison Bleue Textiles")
+	// Coverage from the in-memory snapshot, as in the program.
+	if err := w.lic.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.lic.Close)
 	if w.cat, err = catalog.NewService(w.pool, w.lic); err != nil {
 		t.Fatal(err)
 	}
