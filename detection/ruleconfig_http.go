@@ -47,6 +47,16 @@ type RulesPage struct {
 	Form     RulesForm
 	Errors   map[string]string
 	Versions []RuleVersion
+	Try      *TryResult // the "try a text" box's answer, nil when nothing was tried
+}
+
+// TryResult is what the saved rules find in a text an analyst types: the marks and the
+// counterfeit words, and the text as folding sees it.
+type TryResult struct {
+	Text   string
+	Folded string
+	Marks  []MarkHit
+	Words  []PhraseHit
 }
 
 // RulesForm is the configuration as typed into the form, so a refused form is shown again
@@ -157,11 +167,24 @@ func (h *rulesHandler) render(c echo.Context, status int, p *RulesPage) error {
 }
 
 func (h *rulesHandler) page(c echo.Context) error {
-	cfg, err := h.store.Config(c.Request().Context())
+	ctx := c.Request().Context()
+	cfg, err := h.store.Config(ctx)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, &RulesPage{Form: formOfConfig(cfg)})
+	p := &RulesPage{Form: formOfConfig(cfg)}
+	if text := strings.TrimSpace(c.QueryParam("try")); text != "" {
+		if len(text) > 20000 {
+			text = text[:20000]
+		}
+		rs, err := h.store.Current(ctx)
+		if err != nil {
+			return err
+		}
+		f := FoldText(text)
+		p.Try = &TryResult{Text: text, Folded: f.String(), Marks: rs.marks.Find(f), Words: rs.words.Find(f)}
+	}
+	return h.render(c, http.StatusOK, p)
 }
 
 func (h *rulesHandler) save(c echo.Context) error {

@@ -107,6 +107,22 @@ func TestRulesPage(t *testing.T) {
 		}
 	})
 
+	t.Run("TryAText", func(t *testing.T) {
+		code, body := w.do("GET", "/analyst/rules?try="+url.QueryEscape("P4ris 2O24 tee, 1:1 REPL1CA"), w.analyst, nil)
+		if code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		for _, want := range []string{"<strong>PARIS2024</strong>: “P4ris 2O24”", "“1:1” (1:1)", "“REPL1CA” (replica)"} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("the try box does not show %q", want)
+			}
+		}
+		_, body = w.do("GET", "/analyst/rules?try=Paris+Hilton", w.analyst, nil)
+		if !strings.Contains(body, "No mark found.") {
+			t.Fatal("Paris Hilton found a mark")
+		}
+	})
+
 	t.Run("ErrForbiddenForFans", func(t *testing.T) {
 		if code, _ := w.do("GET", "/analyst/rules", w.fan, nil); code != http.StatusForbidden {
 			t.Fatalf("fan: %d", code)

@@ -59,4 +59,12 @@ func TestBrowserRulesPage(t *testing.T) {
 	phone.Submit(map[string]string{"#email": "analyst@demo.olympics.test", "#password": DemoPassword}, "main button[type=submit]")
 	phone.Open("/analyst/rules")
 	phone.Screenshot("rules-phone")
+	phone.Submit(map[string]string{"#try": "ＰＡＲＩＳ２０２４ Оlympic tee — 高仿 1:1"}, "#try-form button[type=submit]")
+	if got := phone.Text("#try-marks"); !strings.Contains(got, "PARIS2024") || !strings.Contains(got, "OLYMPIC") {
+		t.Fatalf("try marks %q", got)
+	}
+	if got := phone.Text("#try-words"); !strings.Contains(got, "高仿") || !strings.Contains(got, "1:1") {
+		t.Fatalf("try words %q", got)
+	}
+	phone.Screenshot("rules-try-phone")
 }
