@@ -131,7 +131,8 @@ type CartLine struct {
 	PriceChanged     bool
 	Available        bool
 	SoldOut          bool
-	Problem          string
+	Problem          string // why it cannot be bought, in English
+	problem          pageText
 	SellerID         int64
 	SellerLicenseeID int64
 	Licence          *licenceRef
@@ -185,7 +186,7 @@ func (co *Checkout) loadCart(ctx context.Context, b Buyer, m web.Market) (Cart, 
 		p, err := co.price(ctx, it.listing, it.variant, m)
 		switch {
 		case fault.Is(err, fault.NotFound) || fault.Is(err, fault.Invalid):
-			line.Title, line.Problem = "An item", "no longer exists"
+			line.Title, line.Problem, line.problem = "An item", "no longer exists", pageText{key: "This item no longer exists."}
 		case err != nil:
 			return cart, err
 		default:
@@ -193,7 +194,7 @@ func (co *Checkout) loadCart(ctx context.Context, b Buyer, m web.Market) (Cart, 
 			line.Slug, line.Title, line.SKU, line.Stock = l.Slug, l.Title, p.Item.SKU, p.Item.Stock
 			line.Variant = joinNonEmpty(p.Item.Size, p.Item.Colour)
 			line.SellerID, line.SellerLicenseeID = l.SellerID, p.Seller.LicenseeID
-			line.Available, line.SoldOut, line.Problem = p.Available, p.SoldOut, p.Problem
+			line.Available, line.SoldOut, line.Problem, line.problem = p.Available, p.SoldOut, p.Problem, p.problem
 			if p.Available {
 				line.Unit = p.Unit
 				line.Amount = money.New(p.Unit.Amount*int64(it.qty), m.Currency)
@@ -202,6 +203,7 @@ func (co *Checkout) loadCart(ctx context.Context, b Buyer, m web.Market) (Cart, 
 				line.Licence = &licenceRef{Number: lic.Number, LicenseeID: lic.LicenseeID, LicenseeName: lic.LicenseeName, RoyaltyBPS: lic.RoyaltyBPS}
 				if it.qty > p.Item.Stock {
 					line.Problem = fmt.Sprintf("only %d left: lower the quantity", p.Item.Stock)
+					line.problem = pageText{"Only %d left: lower the quantity.", []any{p.Item.Stock}}
 				}
 			}
 		}

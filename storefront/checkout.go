@@ -153,9 +153,10 @@ type pricedItem struct {
 	Unit      money.Money
 	Licence   *licensing.Licence
 	Seller    catalog.Seller
-	Available bool   // live, shipped to the country, licensed there today, priced in the currency, in stock
-	SoldOut   bool   // everything else holds, but none is left
-	Problem   string // why not, for the fan
+	Available bool     // live, shipped to the country, licensed there today, priced in the currency, in stock
+	SoldOut   bool     // everything else holds, but none is left
+	Problem   string   // why not, for the fan (English, for errors)
+	problem   pageText // the same, for a page in the fan's language
 }
 
 // price checks whether listingID (variantID) can be sold in market today, and at what price.
@@ -175,15 +176,24 @@ func (co *Checkout) price(ctx context.Context, listingID, variantID int64, m web
 		return pricedItem{}, err
 	}
 	p.Seller = offer.Seller
+	country := licensing.CountryName(m.Country)
 	if !offer.Buyable || offer.Licence == nil {
 		p.Problem = offer.Detail
+		switch offer.Reason {
+		case ReasonNotShippedHere:
+			p.problem = pageText{"The seller does not ship this item to %s.", []any{country}}
+		case ReasonNotLicensedHere:
+			p.problem = pageText{"No licence covers this item in %s today, so it cannot be sold there.", []any{country}}
+		default:
+			p.problem = pageText{key: "This item is not for sale at the moment."}
+		}
 		if p.Problem == "" {
-			p.Problem = "not for sale in " + licensing.CountryName(m.Country)
+			p.Problem = "not for sale in " + country
 		}
 		return p, nil
 	}
 	if p.Seller.Status != catalog.SellerActive {
-		p.Problem = "no longer for sale"
+		p.Problem, p.problem = "no longer for sale", pageText{key: "This item is not for sale at the moment."}
 		return p, nil
 	}
 	p.Licence = offer.Licence
@@ -195,15 +205,22 @@ func (co *Checkout) price(ctx context.Context, listingID, variantID int64, m web
 		}
 		slices.Sort(others)
 		p.Problem = fmt.Sprintf("not sold in %s: priced in %s only (choose that currency to buy it)", m.Currency, strings.Join(others, ", "))
+		p.problem = pageText{"Not sold in %s: priced in %s only. Choose that currency to buy it.", []any{m.Currency, strings.Join(others, ", ")}}
 		return p, nil
 	}
 	p.Unit = money.New(amount, m.Currency)
 	if it.Stock < 1 {
-		p.Problem, p.SoldOut = "sold out", true
+		p.Problem, p.SoldOut, p.problem = "sold out", true, pageText{key: "Sold out"}
 		return p, nil
 	}
 	p.Available = true
 	return p, nil
+}
+
+// pageText is a text for a page, translated there: a catalogue key and its arguments.
+type pageText struct {
+	key  string
+	args []any
 }
 
 // royaltyOf is the royalty on amount at bps basis points, rounded half up to the minor unit.

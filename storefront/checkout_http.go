@@ -60,6 +60,14 @@ type CartPage struct {
 	Error *fault.Error
 }
 
+// Problem is why line cannot be bought, in the page's language.
+func (p *CartPage) Problem(line CartLine) string {
+	if line.problem.key == "" {
+		return line.Problem
+	}
+	return p.T(line.problem.key, line.problem.args...)
+}
+
 // OrderPage is /orders/{id}.
 type OrderPage struct {
 	web.Page

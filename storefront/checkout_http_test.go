@@ -171,6 +171,16 @@ func TestCheckoutPages(t *testing.T) {
 		t.Fatalf("second click: %s", resp.Status)
 	}
 
+	// A fan who moves to Germany sees, in French, why the tee in the cart cannot be bought there.
+	if resp, _ := fan.post("/cart", url.Values{"listing_id": {fmt.Sprint(f.tee.ID)}, "quantity": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add again: %s", resp.Status)
+	}
+	base, _ := url.Parse(fan.base)
+	fan.http.Jar.SetCookies(base, []*http.Cookie{{Name: web.MarketCookie, Value: "DE.EUR", Path: "/"}})
+	if _, body := fan.get("/cart"); !strings.Contains(body, "Le vendeur ne livre pas cet article vers : Germany.") || strings.Contains(body, `id="checkout"`) {
+		t.Fatalf("cart in Germany: %s", body)
+	}
+
 	other := f.browser(t)
 	other.logIn(f, "other@example.com")
 	if resp, _ := other.get(orderPath); resp.StatusCode != http.StatusNotFound {

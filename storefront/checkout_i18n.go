@@ -8,8 +8,12 @@ var checkoutMessages = map[string]translation{
 	"Added to your cart.": {"Ajouté à votre panier.", "已加入购物车。"},
 	"The order is cancelled; its items are back in your cart.": {
 		"La commande est annulée ; ses articles sont de retour dans votre panier.", "订单已取消，商品已放回购物车。"},
-	"All your orders": {"Toutes vos commandes", "全部订单"},
-	"Amount":          {"Montant", "金额"},
+	"Not sold in %s: priced in %s only. Choose that currency to buy it.": {
+		"Non vendu en %s : prix en %s uniquement. Choisissez cette devise pour l'acheter.", "不以%s销售：仅以%s标价。请选择该货币购买。"},
+	"Only %d left: lower the quantity.": {"Plus que %d : réduisez la quantité.", "仅剩 %d 件：请减少数量。"},
+	"This item no longer exists.":       {"Cet article n'existe plus.", "此商品已不存在。"},
+	"All your orders":                   {"Toutes vos commandes", "全部订单"},
+	"Amount":                            {"Montant", "金额"},
 	"An item you bought was found to be counterfeit and taken down.": {
 		"Un article que vous avez acheté s'est révélé être une contrefaçon et a été retiré.", "您购买的一件商品被认定为假冒商品，已下架。"},
 	"Cancel and return to the cart": {"Annuler et revenir au panier", "取消并返回购物车"},
