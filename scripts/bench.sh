@@ -56,3 +56,7 @@ go test -run '^$' -bench BenchmarkCheckout -benchtime 300x ./storefront/ | tee b
 
 echo "== review: queue, backlog, metrics and claim over 200k cases (40k open) of 2000 sellers"
 go test -run '^$' -bench BenchmarkReviewAtScale -benchtime 20x -timeout 30m ./detection/ | tee bench-out/review.txt
+
+echo "== storefront: 100,000 live listings; wrk -c64 on /search and /products/{slug}: p99 and throughput as a ratio to /healthz"
+command -v wrk >/dev/null 2>&1 || install_debian wrk
+STOREFRONT_BENCH=1 go test -run '^TestStorefrontLoad$' -v -timeout 30m ./cmd/marketplace/ | grep '^storefront:' | tee bench-out/storefront.txt

@@ -8,6 +8,13 @@ need_chromium() {
     install_debian chromium
 }
 
+# need_cjk_font installs a Chinese font when none is there, so that screenshots of the
+# Simplified Chinese pages show characters, not empty boxes.
+need_cjk_font() {
+    fc-list 2>/dev/null | grep -qi "wqy\|cjk" && return 0
+    install_debian fonts-wqy-zenhei || true
+}
+
 # need_postgres makes sure initdb and pg_ctl exist (the private cluster needs them).
 need_postgres() {
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0

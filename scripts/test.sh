@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 
 need_chromium
+need_cjk_font
 export BROWSER_REQUIRED=1 PGTEST_REQUIRED=1
 
 mkdir -p bin

@@ -45,6 +45,7 @@ var messages = map[string]translation{
 	"Seller portal":                  {"Espace vendeur", "卖家中心"},
 	"Review queue":                   {"File d'examen", "审核队列"},
 	"Registry":                       {"Registre", "注册管理"},
+	"Rules":                          {"Règles", "规则"},
 	"Cart":                           {"Panier", "购物车"},
 	"Account":                        {"Compte", "账户"},
 	"Log out":                        {"Se déconnecter", "退出"},
@@ -68,7 +69,7 @@ var messages = map[string]translation{
 	"T-shirt, pin, mascot, SKU…": {"T-shirt, pin's, mascotte, référence…", "T恤、徽章、吉祥物、货号…"},
 	"Search":                     {"Rechercher", "搜索"},
 	"Categories":                 {"Catégories", "分类"},
-	"See all %d":                 {"Voir les %d", "查看全部 %d 件"},
+	"See all (%d)":               {"Tout voir (%d)", "查看全部（%d）"},
 	"Nothing is for sale in %s yet.": {
 		"Rien n'est encore en vente pour : %s.", "%s暂无在售商品。"},
 

@@ -117,21 +117,29 @@ func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Off
 	if e, ok := s.cache.listing(slug); ok {
 		return s.judge(ctx, e.listing, e.seller, e.product, m)
 	}
-	gen := s.cache.generation()
-	l, err := s.cat.ListingBySlug(ctx, slug)
+	v, err, _ := s.flight.Do("listing|"+slug, func() (any, error) {
+		gen := s.cache.generation()
+		l, err := s.cat.ListingBySlug(ctx, slug)
+		if err != nil {
+			return nil, err
+		}
+		seller, err := s.cat.Seller(ctx, l.SellerID)
+		if err != nil {
+			return nil, err
+		}
+		product, err := s.productOf(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		e := listingEntry{listing: l, seller: seller, product: product}
+		s.cache.putListing(gen, slug, e)
+		return e, nil
+	})
 	if err != nil {
 		return Offer{}, err
 	}
-	seller, err := s.cat.Seller(ctx, l.SellerID)
-	if err != nil {
-		return Offer{}, err
-	}
-	product, err := s.productOf(ctx, l)
-	if err != nil {
-		return Offer{}, err
-	}
-	s.cache.putListing(gen, slug, listingEntry{listing: l, seller: seller, product: product})
-	return s.judge(ctx, l, seller, product, m)
+	e := v.(listingEntry)
+	return s.judge(ctx, e.listing, e.seller, e.product, m)
 }
 
 // marketPrice is a product's price for the market: in its currency when the product has one,
@@ -220,17 +228,21 @@ type listingEntry struct {
 	at      time.Time
 }
 
-// resultCache keeps search answers and product-page listings for a short while. Every
-// catalogue change this process hears of (NOTIFY catalog_changes, or the follower applying a
-// batch) moves the generation on, which empties it; entries also expire after ttl, which
-// bounds how stale a page can be when a notification is lost.
+// resultCache keeps search answers and product-page listings for a short while. A product
+// page's listing is dropped as soon as this process hears that the listing changed (NOTIFY
+// catalog_changes, or the follower applying its change), so a price or status change shows
+// at once; search answers live for the TTL, which bounds how stale a list of results can be
+// (the index itself follows the catalogue a moment behind). Any miss made before a drop does
+// not store its answer (the generation moved on).
 type resultCache struct {
 	mu       sync.Mutex
 	ttl      time.Duration
 	max      int
-	gen      uint64
+	gen      uint64 // moves on with every change (product-page listings)
+	epoch    uint64 // moves on when everything is dropped (search answers)
 	searches map[string]searchEntry
 	listings map[string]listingEntry
+	slugOf   map[int64]string
 }
 
 type searchEntry struct {
@@ -239,10 +251,9 @@ type searchEntry struct {
 }
 
 func newResultCache(ttl time.Duration, max int) *resultCache {
-	return &resultCache{ttl: ttl, max: max, searches: map[string]searchEntry{}, listings: map[string]listingEntry{}}
+	return &resultCache{ttl: ttl, max: max, searches: map[string]searchEntry{}, listings: map[string]listingEntry{},
+		slugOf: map[int64]string{}}
 }
-
-func (c *resultCache) enabled() bool { return c.ttl > 0 }
 
 func (c *resultCache) generation() uint64 {
 	c.mu.Lock()
@@ -250,19 +261,44 @@ func (c *resultCache) generation() uint64 {
 	return c.gen
 }
 
-// invalidate empties the cache after a change.
+// invalidate empties the cache (after a reindex).
 func (c *resultCache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.epoch++
 	clear(c.searches)
 	clear(c.listings)
+	clear(c.slugOf)
+}
+
+func (c *resultCache) searchEpoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// changed drops what the cache holds of listing id and returns its slug when it knew it.
+func (c *resultCache) changed(id int64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	slug, ok := c.slugOf[id]
+	if ok {
+		delete(c.listings, slug)
+		delete(c.slugOf, id)
+	}
+	return slug
+}
+
+// listingChanged forgets the cached listing and product pages of listing id.
+func (s *Store) listingChanged(id int64) {
+	if slug := s.cache.changed(id); slug != "" {
+		s.pages.drop(slug)
+	}
 }
 
 func (c *resultCache) listing(slug string) (listingEntry, bool) {
-	if !c.enabled() {
-		return listingEntry{}, false
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.listings[slug]
@@ -274,25 +310,21 @@ func (c *resultCache) listing(slug string) (listingEntry, bool) {
 
 // putListing stores e unless a change arrived since gen was read (the entry may predate it).
 func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
-	if !c.enabled() {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if gen != c.gen || c.ttl <= 0 {
 		return
 	}
 	if len(c.listings) >= c.max {
 		clear(c.listings)
+		clear(c.slugOf)
 	}
 	e.at = time.Now()
 	c.listings[slug] = e
+	c.slugOf[e.listing.ID] = slug
 }
 
 func (c *resultCache) search(key string) (SearchResult, bool) {
-	if !c.enabled() {
-		return SearchResult{}, false
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.searches[key]
@@ -302,17 +334,33 @@ func (c *resultCache) search(key string) (SearchResult, bool) {
 	return e.res, true
 }
 
-func (c *resultCache) putSearch(gen uint64, key string, r SearchResult) {
-	if !c.enabled() {
-		return
-	}
+func (c *resultCache) putSearch(epoch uint64, key string, r SearchResult) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if epoch != c.epoch || c.ttl <= 0 {
 		return
 	}
 	if len(c.searches) >= c.max {
 		clear(c.searches)
 	}
 	c.searches[key] = searchEntry{res: r, at: time.Now()}
+}
+
+// SetCacheTTL changes how long search answers and product-page listings are reused (negative:
+// not at all); the benchmark measures the database path with it off.
+func (s *Store) SetCacheTTL(d time.Duration) {
+	s.cache.mu.Lock()
+	s.cache.ttl = d
+	s.cache.mu.Unlock()
+	s.cache.invalidate()
+	s.pages.setTTL(d)
+	s.groups.mu.Lock()
+	s.ttl = d
+	s.groups.mu.Unlock()
+}
+
+func (s *Store) pagesTTL() time.Duration {
+	s.groups.mu.Lock()
+	defer s.groups.mu.Unlock()
+	return s.ttl
 }

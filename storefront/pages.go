@@ -159,23 +159,25 @@ type hitsView struct {
 }
 
 func (h *handler) home(c echo.Context) error {
-	props, err := h.properties(c)
-	if err != nil {
-		return err
-	}
-	m := web.MarketOf(c)
-	p := &HomePage{shopPage: shopPage{Page: web.Page{Title: "Official Olympic Store"}, props: props}, Categories: licensing.Categories}
-	for _, pr := range props {
-		q := SearchQuery{Property: pr.Code, Band: -1, Sort: SortNewest, Country: m.Country, Currency: m.Currency, Page: 1, PerPage: 4}
-		res, err := h.store.Search(c.Request().Context(), q)
+	return h.render(c, "storefront/home", "", func() (int, web.PageData, error) {
+		props, err := h.properties(c)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
-		if res.Total > 0 {
-			p.Sections = append(p.Sections, HomeSection{Property: pr, Hits: res.Hits, Total: res.Total})
+		m := web.MarketOf(c)
+		p := &HomePage{shopPage: shopPage{Page: web.Page{Title: "Official Olympic Store"}, props: props}, Categories: licensing.Categories}
+		for _, pr := range props {
+			q := SearchQuery{Property: pr.Code, Band: -1, Sort: SortNewest, Country: m.Country, Currency: m.Currency, Page: 1, PerPage: 4}
+			res, err := h.store.Search(c.Request().Context(), q)
+			if err != nil {
+				return 0, nil, err
+			}
+			if res.Total > 0 {
+				p.Sections = append(p.Sections, HomeSection{Property: pr, Hits: res.Hits, Total: res.Total})
+			}
 		}
-	}
-	return h.srv.Render(c, http.StatusOK, "storefront/home", p)
+		return http.StatusOK, p, nil
+	})
 }
 
 // --- search ---
@@ -291,22 +293,24 @@ func (h *handler) search(c echo.Context) error {
 		}
 		return h.srv.Render(c, http.StatusBadRequest, "storefront/search", p)
 	}
-	res, err := h.store.Search(c.Request().Context(), q)
-	if err != nil {
-		return err
-	}
-	p.Result, p.Hits = res, res.Hits
-	if q.Page > 1 {
-		v := cloneValues(values)
-		v.Set("page", strconv.Itoa(q.Page-1))
-		p.Prev = "/search?" + v.Encode()
-	}
-	if q.Page*q.PerPage < res.Total && q.Page < 400 {
-		v := cloneValues(values)
-		v.Set("page", strconv.Itoa(q.Page+1))
-		p.Next = "/search?" + v.Encode()
-	}
-	return h.srv.Render(c, http.StatusOK, "storefront/search", p)
+	return h.render(c, "storefront/search", "", func() (int, web.PageData, error) {
+		res, err := h.store.Search(c.Request().Context(), q)
+		if err != nil {
+			return 0, nil, err
+		}
+		p.Result, p.Hits = res, res.Hits
+		if q.Page > 1 {
+			v := cloneValues(values)
+			v.Set("page", strconv.Itoa(q.Page-1))
+			p.Prev = "/search?" + v.Encode()
+		}
+		if q.Page*q.PerPage < res.Total && q.Page < 400 {
+			v := cloneValues(values)
+			v.Set("page", strconv.Itoa(q.Page+1))
+			p.Next = "/search?" + v.Encode()
+		}
+		return http.StatusOK, p, nil
+	})
 }
 
 func fieldsOf(fs []fault.FieldError) string {
@@ -369,33 +373,35 @@ func (p *ProductPage) ReasonText() string {
 }
 
 func (h *handler) product(c echo.Context) error {
-	props, err := h.properties(c)
-	if err != nil {
-		return err
-	}
 	slug := c.Param("slug")
 	if len(slug) > 200 {
 		return fault.New(fault.NotFound, "no product at this address")
 	}
-	o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
-	if fault.Is(err, fault.NotFound) {
-		return fault.Wrap(fault.NotFound, err, "no product at this address")
-	}
-	if err != nil {
-		return err
-	}
-	title := o.Title(web.RequestLanguage(c).String())
-	p := &ProductPage{shopPage: shopPage{Page: web.Page{Title: title}, props: props}, Offer: o}
-	status := http.StatusOK
-	if o.Reason == ReasonNotAvailable {
-		// Removed or not yet screened: say so, and let search engines forget it.
-		status = http.StatusGone
-		if o.Listing.Status == "pending" {
-			status = http.StatusNotFound
-		}
-	}
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
-	return h.srv.Render(c, status, "storefront/product", p)
+	return h.render(c, "storefront/product", slug, func() (int, web.PageData, error) {
+		props, err := h.properties(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
+		if fault.Is(err, fault.NotFound) {
+			return 0, nil, fault.Wrap(fault.NotFound, err, "no product at this address")
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		title := o.Title(web.RequestLanguage(c).String())
+		p := &ProductPage{shopPage: shopPage{Page: web.Page{Title: title}, props: props}, Offer: o}
+		status := http.StatusOK
+		if o.Reason == ReasonNotAvailable {
+			// Removed or not yet screened: say so, and let search engines forget it.
+			status = http.StatusGone
+			if o.Listing.Status == "pending" {
+				status = http.StatusNotFound
+			}
+		}
+		return status, p, nil
+	})
 }
 
 // --- photo check ---

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corona10/goimagehash"
 
@@ -33,7 +34,7 @@ type site struct {
 	ts  *httptest.Server
 }
 
-func newSite(t *testing.T, w *world) *site {
+func newSite(t testing.TB, w *world) *site {
 	t.Helper()
 	srv, err := web.NewServer(web.Config{})
 	if err != nil {
@@ -340,3 +341,49 @@ func testPicture(seed, size int) []byte {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// TestPageCacheKeepsTokensAndFollowsChanges proves a cached page carries each visitor's own
+// CSRF token, and that a product page leaves the cache as soon as its listing changes.
+func TestPageCacheKeepsTokensAndFollowsChanges(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{CacheTTL: time.Minute})
+	w.standard()
+	s := newSite(t, w)
+	path := "/products/" + w.listings["tee"].Slug
+	token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	tokens := map[string]bool{}
+	for range 3 {
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar}
+		req, _ := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+		req.Header.Set("Cookie", web.MarketCookie+"=FR.EUR")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var cookie string
+		for _, c := range resp.Cookies() {
+			if c.Name == "_csrf" {
+				cookie = c.Value
+			}
+		}
+		m := token.FindSubmatch(body)
+		if m == nil || string(m[1]) != cookie || strings.Contains(string(body), "csrf-") {
+			t.Fatalf("the page's token %q is not the visitor's cookie %q", m, cookie)
+		}
+		tokens[cookie] = true
+	}
+	if len(tokens) != 3 {
+		t.Fatalf("three visitors shared tokens: %v", tokens)
+	}
+	if _, body := s.get(path, "Cookie", web.MarketCookie+"=FR.EUR"); !strings.Contains(body, `id="add-to-cart"`) {
+		t.Fatal("no cart button before the change")
+	}
+	w.setStatus(w.listings["tee"].ID, catalog.StatusRemoved)
+	w.sync()
+	if status, body := s.get(path, "Cookie", web.MarketCookie+"=FR.EUR"); status != http.StatusGone || strings.Contains(body, `id="add-to-cart"`) {
+		t.Fatalf("after removal the cached page is still served: %d", status)
+	}
+}

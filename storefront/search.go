@@ -533,17 +533,24 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if r, ok := s.cache.search(key); ok {
 		return r, nil
 	}
-	gen := s.cache.generation()
+	epoch := s.cache.searchEpoch()
 	start := time.Now()
 	if len(allowed.ids) == 0 {
 		return SearchResult{Engine: s.engine.Name()}, nil
 	}
-	r, err := s.engine.Search(ctx, q, allowed.ids)
+	// Fans asking the same thing at once share one query.
+	v, err, _ := s.flight.Do("search|"+key, func() (any, error) {
+		r, err := s.engine.Search(ctx, q, allowed.ids)
+		if err != nil {
+			return nil, err
+		}
+		r.Engine = s.engine.Name()
+		r.Took = time.Since(start)
+		s.cache.putSearch(epoch, key, r)
+		return r, nil
+	})
 	if err != nil {
 		return SearchResult{}, err
 	}
-	r.Engine = s.engine.Name()
-	r.Took = time.Since(start)
-	s.cache.putSearch(gen, key, r)
-	return r, nil
+	return v.(SearchResult), nil
 }

@@ -3,6 +3,7 @@ package storefront
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,13 +70,15 @@ func (s *Store) follow(ctx context.Context) error {
 			s.log.Warn("search follower: apply", "err", err)
 		}
 		wait, cancel := context.WithTimeout(ctx, s.poll)
-		_, err := conn.Conn().WaitForNotification(wait)
+		n, err := conn.Conn().WaitForNotification(wait)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil:
-			s.cache.invalidate()
+			if id, perr := strconv.ParseInt(n.Payload, 10, 64); perr == nil {
+				s.listingChanged(id)
+			}
 		case errors.Is(err, context.DeadlineExceeded):
 			// poll
 		default:
@@ -138,7 +141,9 @@ func (s *Store) syncBatch(ctx context.Context) (int, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, err
 	}
-	s.cache.invalidate()
+	for _, id := range ids {
+		s.listingChanged(id)
+	}
 	return len(changes), nil
 }
 
@@ -312,6 +317,7 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		return n, err
 	}
 	s.cache.invalidate()
+	s.pages.setTTL(s.pagesTTL())
 	return n, nil
 }
 

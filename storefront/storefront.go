@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 
 	"marketplace/catalog"
 	"marketplace/internal/postgres"
@@ -87,8 +88,8 @@ type Options struct {
 	Now func() time.Time
 	// PollInterval is how often the follower looks at the outbox when no NOTIFY woke it.
 	PollInterval time.Duration
-	// CacheTTL bounds how long a search answer or a product page's listing is reused; any
-	// catalogue change seen by this process clears them sooner. Negative disables caching.
+	// CacheTTL bounds how long a search answer or a product page's listing is reused (default
+	// 5 s); a change to a listing drops its product page at once. Negative disables caching.
 	CacheTTL time.Duration
 }
 
@@ -106,19 +107,20 @@ type Store struct {
 	photosMu sync.RWMutex
 	photos   PhotoChecker
 
-	groups  groupCache
-	cache   *resultCache
-	names   nameCache
-	stop    context.CancelFunc
-	done    chan struct{}
-	syncMu  sync.Mutex
-	applied chan struct{} // closed and replaced after each applied batch, for waiters
+	groups groupCache
+	cache  *resultCache
+	pages  *pageCache
+	flight singleflight.Group
+	names  nameCache
+	stop   context.CancelFunc
+	done   chan struct{}
+	syncMu sync.Mutex
 }
 
 // NewStore returns the storefront over db (the catalogue's database) and the catalogue.
 func NewStore(db *pgxpool.Pool, cat *catalog.Service, opts Options) *Store {
 	s := &Store{db: db, cat: cat, reg: cat.Licensing(), engine: opts.Engine, log: opts.Logger, now: opts.Now,
-		poll: opts.PollInterval, ttl: opts.CacheTTL, applied: make(chan struct{})}
+		poll: opts.PollInterval, ttl: opts.CacheTTL}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -129,12 +131,14 @@ func NewStore(db *pgxpool.Pool, cat *catalog.Service, opts Options) *Store {
 		s.poll = 2 * time.Second
 	}
 	if s.ttl == 0 {
-		s.ttl = 10 * time.Second
+		s.ttl = 5 * time.Second
 	}
 	if s.engine == nil {
 		s.engine = NewPostgresEngine(db)
 	}
 	s.cache = newResultCache(s.ttl, 20000)
+	s.pages = newPageCache(5000)
+	s.pages.setTTL(s.ttl)
 	s.names = nameCache{m: map[int64]string{}}
 	return s
 }

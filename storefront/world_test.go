@@ -21,7 +21,7 @@ import (
 // expired, suspended, for various territories) with listings that a fan in France may or may
 // not buy, each for a known reason.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	pool     *pgxpool.Pool
 	reg      *licensing.Service
 	cat      *catalog.Service
@@ -32,7 +32,7 @@ type world struct {
 }
 
 // newWorld builds the world; opts may set the engine or the cache.
-func newWorld(t *testing.T, opts Options) *world {
+func newWorld(t testing.TB, opts Options) *world {
 	t.Helper()
 	pool := pgtest.New(t, Schemas()...)
 	ctx := context.Background()

@@ -1,0 +1,154 @@
+package storefront
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"marketplace/internal/web"
+)
+
+// pageCache keeps the rendered HTML of the storefront's public pages (home, search, product)
+// for anonymous visitors, for the store's TTL. A page is rendered with a placeholder where
+// the visitor's CSRF token goes, and the placeholder is swapped for each visitor's own token,
+// so one rendering serves everyone who sees the same page in the same language and market.
+// A product page is dropped as soon as its listing changes; a licence change shows after at
+// most the TTL (checkout asks Offer afresh, so nothing is sold on a stale page).
+type pageCache struct {
+	mu          sync.Mutex
+	ttl         time.Duration
+	max         int
+	pages       map[string]pageEntry
+	bySlug      map[string][]string
+	placeholder []byte
+}
+
+type pageEntry struct {
+	html   []byte
+	status int
+	at     time.Time
+}
+
+func newPageCache(max int) *pageCache {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return &pageCache{max: max, pages: map[string]pageEntry{}, bySlug: map[string][]string{},
+		placeholder: []byte("csrf-" + hex.EncodeToString(b))}
+}
+
+func (pc *pageCache) setTTL(d time.Duration) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.ttl = d
+	clear(pc.pages)
+	clear(pc.bySlug)
+}
+
+func (pc *pageCache) get(key string) (pageEntry, bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	e, ok := pc.pages[key]
+	if !ok || time.Since(e.at) > pc.ttl {
+		return pageEntry{}, false
+	}
+	return e, true
+}
+
+func (pc *pageCache) put(key, slug string, e pageEntry) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.ttl <= 0 {
+		return
+	}
+	if len(pc.pages) >= pc.max {
+		clear(pc.pages)
+		clear(pc.bySlug)
+	}
+	e.at = time.Now()
+	pc.pages[key] = e
+	if slug != "" {
+		pc.bySlug[slug] = append(pc.bySlug[slug], key)
+	}
+}
+
+// drop forgets every rendering of the product page at slug.
+func (pc *pageCache) drop(slug string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for _, k := range pc.bySlug[slug] {
+		delete(pc.pages, k)
+	}
+	delete(pc.bySlug, slug)
+}
+
+// cacheable reports whether the request's page may come from, and go to, the page cache:
+// an anonymous GET without a one-time message.
+func cacheable(c echo.Context) bool {
+	if c.Request().Method != http.MethodGet || web.Caller(c) != nil {
+		return false
+	}
+	if _, err := c.Cookie("flash"); err == nil {
+		return false
+	}
+	return true
+}
+
+// pageKey names a rendering: the page, its address, the language and the market.
+func pageKey(c echo.Context) string {
+	m := web.MarketOf(c)
+	return c.Request().URL.RequestURI() + "|" + web.RequestLanguage(c).String() + "|" + m.Country + "|" + m.Currency
+}
+
+// render writes page name with data, through the page cache when the request allows it;
+// slug ties a product page to its listing. build is only called on a miss.
+func (h *handler) render(c echo.Context, name, slug string, build func() (int, web.PageData, error)) error {
+	pc := h.store.pages
+	token, _ := c.Get("csrf").(string)
+	if !cacheable(c) {
+		status, data, err := build()
+		if err != nil {
+			return err
+		}
+		return h.srv.Render(c, status, name, data)
+	}
+	key := name + "|" + pageKey(c)
+	if e, ok := pc.get(key); ok {
+		return c.HTMLBlob(e.status, bytes.ReplaceAll(e.html, pc.placeholder, []byte(token)))
+	}
+	v, err, _ := h.store.flight.Do("page|"+key, func() (any, error) {
+		status, data, err := build()
+		if err != nil {
+			return nil, err
+		}
+		h.srv.FillPage(c, data)
+		setCSRF(data, string(pc.placeholder))
+		html, err := h.srv.Pages.Execute(name, data)
+		if err != nil {
+			return nil, err
+		}
+		e := pageEntry{html: html, status: status}
+		pc.put(key, slug, e)
+		return e, nil
+	})
+	if err != nil {
+		return err
+	}
+	e := v.(pageEntry)
+	return c.HTMLBlob(e.status, bytes.ReplaceAll(e.html, pc.placeholder, []byte(token)))
+}
+
+// csrfSetter is every storefront page (they embed web.Page through shopPage).
+type csrfSetter interface{ setCSRF(string) }
+
+func (p *shopPage) setCSRF(token string) { p.CSRF = token }
+
+func setCSRF(data web.PageData, token string) {
+	if s, ok := data.(csrfSetter); ok {
+		s.setCSRF(token)
+	}
+}
