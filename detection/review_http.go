@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 
 	"marketplace/catalog"
 	"marketplace/internal/audit"
@@ -45,6 +46,14 @@ type reviewHandler struct {
 func ReviewRoutes(srv *web.Server, rv *Review) error {
 	if err := srv.Pages.Add("review", reviewTemplates, "templates/review_*.html"); err != nil {
 		return err
+	}
+	for key, t := range reportMessages {
+		if err := srv.Pages.Messages.SetString(language.French, key, t[0]); err != nil {
+			return err
+		}
+		if err := srv.Pages.Messages.SetString(language.SimplifiedChinese, key, t[1]); err != nil {
+			return err
+		}
 	}
 	h := &reviewHandler{rv: rv, srv: srv}
 	e := srv.Echo
@@ -82,6 +91,21 @@ func ReviewRoutes(srv *web.Server, rv *Review) error {
 	api.POST("/cases/:id/answer", h.apiAnswer, seller)
 	api.POST("/decisions/:id/appeal", h.apiAppeal, seller)
 	return nil
+}
+
+// reportMessages are the fans' report page in French and Chinese (the analysts' pages are in
+// English).
+var reportMessages = map[string][2]string{
+	"Report a suspected fake": {"Signaler une contrefaçon présumée", "举报疑似假货"},
+	"Listing":                 {"Annonce", "商品"},
+	"Tell us what makes you think it is not genuine. Our brand-protection analysts review every report; the seller is not told who reported it.": {
+		"Dites-nous pourquoi vous pensez que ce n'est pas authentique. Nos analystes examinent chaque signalement ; le vendeur ne sait pas qui l'a envoyé.",
+		"请告诉我们您认为它不是正品的原因。我们的品牌保护分析师会审核每一条举报；卖家不会知道举报人是谁。"},
+	"What looks wrong?": {"Qu'est-ce qui ne va pas ?", "哪里看起来不对？"},
+	"For example: the logo is misshapen, the price is far too low, the seller calls it a replica.": {
+		"Par exemple : le logo est déformé, le prix est bien trop bas, le vendeur parle de réplique.",
+		"例如：标志变形、价格过低、卖家称其为复刻品。"},
+	"Send the report": {"Envoyer le signalement", "提交举报"},
 }
 
 // --- shared helpers ---

@@ -233,6 +233,15 @@ func TestReviewPagesRender(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ReportPageInFrench", func(t *testing.T) {
+		req := httptest.NewRequest("GET", "/report?listing_id="+reviewID(live.ID), nil)
+		req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
+		rec := httptest.NewRecorder()
+		w.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Signaler une contrefaçon présumée") || !strings.Contains(rec.Body.String(), "Envoyer le signalement") {
+			t.Fatalf("French report page: %d %.1500s", rec.Code, rec.Body.String())
+		}
+	})
 	t.Run("StaticFiles", func(t *testing.T) {
 		r := w.do("GET", "/analyst/static/review.js", "", nil)
 		wantHTTP(t, r, 200)

@@ -120,10 +120,11 @@ var messages = map[string]translation{
 	"Sold by":                    {"Vendu par", "卖家"},
 	"Check this licence on the verification page": {"Vérifier cette licence sur la page de vérification", "在验证页面查验此授权"},
 	"No licence covers this item where you are.":  {"Aucune licence ne couvre cet article là où vous êtes.", "在您所在地没有授权覆盖此商品。"},
-	"Description":          {"Description", "商品描述"},
-	"Size or colour":       {"Taille ou couleur", "尺码或颜色"},
-	"SKU":                  {"Référence", "货号"},
-	"Ships from %s to: %s": {"Expédié depuis %s vers : %s", "从%s发货，配送至：%s"},
+	"Description":             {"Description", "商品描述"},
+	"Size or colour":          {"Taille ou couleur", "尺码或颜色"},
+	"SKU":                     {"Référence", "货号"},
+	"Ships from %s to: %s":    {"Expédié depuis %s vers : %s", "从%s发货，配送至：%s"},
+	"Report a suspected fake": {"Signaler une contrefaçon présumée", "举报疑似假货"},
 
 	// photo check
 	"Check a photo": {"Vérifier une photo", "验证照片"},
