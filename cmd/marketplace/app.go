@@ -186,6 +186,10 @@ func (m *Main) startJobs(ctx context.Context, work bool) error {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(m.Config.Workers, 1)}}
 		cfg.PeriodicJobs = m.periodic
 		cfg.FetchPollInterval = 250 * time.Millisecond
+		// River fetches at most once per FetchCooldown (100 ms by default) and takes only as many
+		// jobs as there are free slots, which caps a busy worker at ~10 jobs/s per slot; a
+		// screening takes ~8 ms, so a shorter cooldown is what lets the workers keep up.
+		cfg.FetchCooldown = 10 * time.Millisecond
 	}
 	client, err := river.NewClient(riverpgxv5.New(m.DB), cfg)
 	if err != nil {
