@@ -356,8 +356,16 @@ func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req C
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM cart_items WHERE cart_id = $1`, cart.ID)
-		return err
+		// The cart empties into the order. A second checkout of the same cart at the same time
+		// (a double click) waits here for the first and finds nothing left to take.
+		tag, err := tx.Exec(ctx, `DELETE FROM cart_items WHERE cart_id = $1`, cart.ID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != int64(len(cart.Lines)) {
+			return fault.New(fault.Conflict, "this cart was checked out a moment ago: see your orders")
+		}
+		return nil
 	})
 	if err != nil {
 		return Placed{}, err

@@ -333,6 +333,38 @@ func TestRaceForTheLastThree(t *testing.T) {
 	}
 }
 
+// TestDoubleClickPlacesOneOrder: two checkouts of one cart at the same moment make one order
+// and reserve the stock once.
+func TestDoubleClickPlacesOneOrder(t *testing.T) {
+	f := newFixture(t, CheckoutConfig{})
+	ctx := context.Background()
+	b := anonBuyer("double click")
+	if err := f.co.AddToCart(ctx, b, france, f.tee.ID, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := f.co.PlaceOrder(ctx, b, france, CheckoutRequest{Currency: "EUR", SeenTotal: "3500"})
+			errs <- err
+		}()
+	}
+	ok, conflict := 0, 0
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case fault.Is(err, fault.Conflict) || fault.Is(err, fault.Unprocessable):
+			conflict++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || conflict != 1 || f.stock(t, f.tee.ID) != 2 || f.count(t, `SELECT count(*) FROM orders`) != 1 {
+		t.Fatalf("ok %d, refused %d, stock %d, orders %d", ok, conflict, f.stock(t, f.tee.ID), f.count(t, `SELECT count(*) FROM orders`))
+	}
+}
+
 // recorder keeps the Idempotency-Key of every call to Stripe.
 type recorder struct {
 	mu   sync.Mutex
