@@ -302,7 +302,7 @@ func (c *resultCache) listing(slug string) (listingEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.listings[slug]
-	if !ok || time.Since(e.at) > c.ttl {
+	if !ok || time.Since(e.at) > productTTL(c.ttl) {
 		return listingEntry{}, false
 	}
 	return e, true

@@ -32,6 +32,7 @@ type pageEntry struct {
 	html   []byte
 	status int
 	at     time.Time
+	ttl    time.Duration
 }
 
 func newPageCache(max int) *pageCache {
@@ -53,7 +54,7 @@ func (pc *pageCache) get(key string) (pageEntry, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	e, ok := pc.pages[key]
-	if !ok || time.Since(e.at) > pc.ttl {
+	if !ok || time.Since(e.at) > e.ttl {
 		return pageEntry{}, false
 	}
 	return e, true
@@ -70,6 +71,12 @@ func (pc *pageCache) put(key, slug string, e pageEntry) {
 		clear(pc.bySlug)
 	}
 	e.at = time.Now()
+	e.ttl = pc.ttl
+	if slug != "" {
+		// A product page's key holds the offer's verdict, licence and price, and the page
+		// leaves the cache when its listing changes: it may stay longer than a search page.
+		e.ttl = productTTL(pc.ttl)
+	}
 	pc.pages[key] = e
 	if slug != "" {
 		pc.bySlug[slug] = append(pc.bySlug[slug], key)
@@ -106,7 +113,7 @@ func pageKey(c echo.Context) string {
 
 // render writes page name with data, through the page cache when the request allows it;
 // slug ties a product page to its listing. build is only called on a miss.
-func (h *handler) render(c echo.Context, name, slug string, build func() (int, web.PageData, error)) error {
+func (h *handler) render(c echo.Context, name, slug, extraKey string, build func() (int, web.PageData, error)) error {
 	pc := h.store.pages
 	token, _ := c.Get("csrf").(string)
 	if !cacheable(c) {
@@ -116,7 +123,7 @@ func (h *handler) render(c echo.Context, name, slug string, build func() (int, w
 		}
 		return h.srv.Render(c, status, name, data)
 	}
-	key := name + "|" + pageKey(c)
+	key := name + "|" + pageKey(c) + "|" + extraKey
 	if e, ok := pc.get(key); ok {
 		return c.HTMLBlob(e.status, bytes.ReplaceAll(e.html, pc.placeholder, []byte(token)))
 	}
@@ -152,3 +159,7 @@ func setCSRF(data web.PageData, token string) {
 		s.setCSRF(token)
 	}
 }
+
+// productTTL is how long a product page or its listing is kept: twelve times the search TTL,
+// since every change to the listing drops it at once and the licence verdict is in its key.
+func productTTL(ttl time.Duration) time.Duration { return 12 * ttl }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -159,7 +160,7 @@ type hitsView struct {
 }
 
 func (h *handler) home(c echo.Context) error {
-	return h.render(c, "storefront/home", "", func() (int, web.PageData, error) {
+	return h.render(c, "storefront/home", "", "", func() (int, web.PageData, error) {
 		props, err := h.properties(c)
 		if err != nil {
 			return 0, nil, err
@@ -293,7 +294,7 @@ func (h *handler) search(c echo.Context) error {
 		}
 		return h.srv.Render(c, http.StatusBadRequest, "storefront/search", p)
 	}
-	return h.render(c, "storefront/search", "", func() (int, web.PageData, error) {
+	return h.render(c, "storefront/search", "", "", func() (int, web.PageData, error) {
 		res, err := h.store.Search(c.Request().Context(), q)
 		if err != nil {
 			return 0, nil, err
@@ -378,15 +379,21 @@ func (h *handler) product(c echo.Context) error {
 		return fault.New(fault.NotFound, "no product at this address")
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
-	return h.render(c, "storefront/product", slug, func() (int, web.PageData, error) {
+	o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
+	if fault.Is(err, fault.NotFound) {
+		return fault.Wrap(fault.NotFound, err, "no product at this address")
+	}
+	if err != nil {
+		return err
+	}
+	// The verdict, licence, price and stock are in the key: a licence change or a sale shows
+	// on the next request, whatever the cache holds.
+	verdict := fmt.Sprint(o.Buyable, o.Reason, o.Price, o.InStock, o.Listing.Status)
+	if o.Licence != nil {
+		verdict += o.Licence.Number + string(o.Licence.Status)
+	}
+	return h.render(c, "storefront/product", slug, verdict, func() (int, web.PageData, error) {
 		props, err := h.properties(c)
-		if err != nil {
-			return 0, nil, err
-		}
-		o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
-		if fault.Is(err, fault.NotFound) {
-			return 0, nil, fault.Wrap(fault.NotFound, err, "no product at this address")
-		}
 		if err != nil {
 			return 0, nil, err
 		}

@@ -381,6 +381,16 @@ func TestPageCacheKeepsTokensAndFollowsChanges(t *testing.T) {
 	if _, body := s.get(path, "Cookie", web.MarketCookie+"=FR.EUR"); !strings.Contains(body, `id="add-to-cart"`) {
 		t.Fatal("no cart button before the change")
 	}
+	// A suspended licence shows on the next request, cache or not.
+	if _, err := w.reg.SetLicenceStatus(context.Background(), nil, "PAR24-APP-0001", "suspended", "audit"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := s.get(path, "Cookie", web.MarketCookie+"=FR.EUR"); !strings.Contains(body, "Not sold in your country") {
+		t.Fatal("the cached page still sells under a suspended licence")
+	}
+	if _, err := w.reg.SetLicenceStatus(context.Background(), nil, "PAR24-APP-0001", "active", ""); err != nil {
+		t.Fatal(err)
+	}
 	w.setStatus(w.listings["tee"].ID, catalog.StatusRemoved)
 	w.sync()
 	if status, body := s.get(path, "Cookie", web.MarketCookie+"=FR.EUR"); status != http.StatusGone || strings.Contains(body, `id="add-to-cart"`) {
