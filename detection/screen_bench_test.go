@@ -83,7 +83,11 @@ func BenchmarkScreeningThroughput(b *testing.B) {
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}},
 		Workers:           workers,
 		FetchPollInterval: 100 * time.Millisecond,
-		Logger:            testLogger(b),
+		// River fetches at most once per FetchCooldown (100 ms by default), and a single
+		// worker slot takes one job per fetch: at the default, one worker can never screen
+		// more than 10 listings a second, however fast a screening is.
+		FetchCooldown: 5 * time.Millisecond,
+		Logger:        testLogger(b),
 	})
 	if err != nil {
 		b.Fatal(err)
