@@ -62,7 +62,9 @@ type Options struct {
 }
 
 // Small is the catalogue the command's tests seed: one product per licence, small pictures.
-var Small = Options{PerLicence: 1, PictureSize: 256}
+// Its pictures need no screen: TestSmallCatalogueNeedsNoScreen checks that detection's screen
+// accepts every first layout.
+var Small = Options{PerLicence: 1, PictureSize: 160}
 
 // Full is the demo catalogue of `make run`: a few hundred products.
 var Full = Options{PerLicence: 40, PictureSize: Size}
