@@ -324,14 +324,20 @@ func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
 	c.slugOf[e.listing.ID] = slug
 }
 
-func (c *resultCache) search(key string) (SearchResult, bool) {
+// search returns the answer kept for key: fresh when younger than the TTL, else stale (up to
+// four TTLs old), which Search serves while one refresh runs behind it.
+func (c *resultCache) search(key string) (r SearchResult, fresh, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.searches[key]
-	if !ok || time.Since(e.at) > c.ttl {
-		return SearchResult{}, false
+	if !ok || c.ttl <= 0 {
+		return SearchResult{}, false, false
 	}
-	return e.res, true
+	age := time.Since(e.at)
+	if age > 4*c.ttl {
+		return SearchResult{}, false, false
+	}
+	return e.res, age <= c.ttl, true
 }
 
 func (c *resultCache) putSearch(epoch uint64, key string, r SearchResult) {

@@ -530,27 +530,38 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		return SearchResult{}, err
 	}
 	key := q.key() + "|" + strconv.FormatUint(allowed.hash, 16)
-	if r, ok := s.cache.search(key); ok {
+	r, fresh, found := s.cache.search(key)
+	if fresh {
 		return r, nil
 	}
-	epoch := s.cache.searchEpoch()
-	start := time.Now()
 	if len(allowed.ids) == 0 {
 		return SearchResult{Engine: s.engine.Name()}, nil
 	}
-	// Fans asking the same thing at once share one query.
-	v, err, _ := s.flight.Do("search|"+key, func() (any, error) {
-		r, err := s.engine.Search(ctx, q, allowed.ids)
-		if err != nil {
-			return nil, err
-		}
-		r.Engine = s.engine.Name()
-		r.Took = time.Since(start)
-		s.cache.putSearch(epoch, key, r)
+	if found {
+		// Serve the answer a moment old while one refresh runs, so no fan waits for it.
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		ch := s.flight.DoChan("search|"+key, func() (any, error) { return s.searchEngine(bg, q, allowed.ids, key) })
+		go func() { <-ch; cancel() }()
 		return r, nil
-	})
+	}
+	// Fans asking the same thing at once share one query.
+	v, err, _ := s.flight.Do("search|"+key, func() (any, error) { return s.searchEngine(ctx, q, allowed.ids, key) })
 	if err != nil {
 		return SearchResult{}, err
 	}
 	return v.(SearchResult), nil
+}
+
+// searchEngine asks the engine and keeps the answer.
+func (s *Store) searchEngine(ctx context.Context, q SearchQuery, groups []int32, key string) (SearchResult, error) {
+	epoch := s.cache.searchEpoch()
+	start := time.Now()
+	r, err := s.engine.Search(ctx, q, groups)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	r.Engine = s.engine.Name()
+	r.Took = time.Since(start)
+	s.cache.putSearch(epoch, key, r)
+	return r, nil
 }

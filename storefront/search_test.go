@@ -293,3 +293,35 @@ func TestPriceBands(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchServesAStaleAnswerWhileItRefreshes proves the cache's expiry costs no fan a wait:
+// an answer past its TTL is served once more while one refresh runs, then the new one shows.
+func TestSearchServesAStaleAnswerWhileItRefreshes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{CacheTTL: 2 * time.Second})
+	w.standard()
+	if r, err := w.search(marketFR, "q=jacket"); err != nil || r.Total != 1 {
+		t.Fatalf("%d, %v", r.Total, err)
+	}
+	alpina := w.licenseeSeller("Alpina Sportswear S.p.A.")
+	w.list("jacket2", alpina.ID, catalog.NewListing{Title: "Cortina down jacket", Price: money.New(20000, "EUR"),
+		Territories: []string{"FR"}, Property: "MILANOCORTINA2026", Category: "apparel"}, catalog.StatusLive)
+	w.sync()
+	if r, _ := w.search(marketFR, "q=jacket"); r.Total != 1 {
+		t.Fatalf("a fresh answer was not reused: %d", r.Total)
+	}
+	time.Sleep(2300 * time.Millisecond)
+	if r, _ := w.search(marketFR, "q=jacket"); r.Total != 1 {
+		t.Fatalf("the stale answer was not served while refreshing: %d", r.Total)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if r, _ := w.search(marketFR, "q=jacket"); r.Total == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never replaced the stale answer")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
