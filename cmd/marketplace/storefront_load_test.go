@@ -125,6 +125,7 @@ func TestStorefrontLoad(t *testing.T) {
 		return r
 	}
 	// Warm up: the first requests fill the caches and the database's buffers.
+	run("warm-up", "/", productLua)
 	run("warm-up", "/search", searchLua)
 	health := run("healthz", "/healthz", "")
 	fmt.Printf("storefront: /healthz %8.0f req/s  p99 %6.2f ms\n", health.rps, health.p99)
