@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +72,8 @@ func containsAll(list []string, want ...string) bool {
 	return true
 }
 
-// TestBrowserCheckoutJourney is issue 7's checkout on a phone, in French: a fan logs in, adds an
-// official product to the cart from its page, checks out, pays on the labelled test-payment
+// TestBrowserCheckoutJourney is issue 7's checkout on a phone, in French: a fan logs in, searches,
+// filters by Games, opens an official product and adds it to the cart from its page, checks out, pays on the labelled test-payment
 // page (which sends a signed checkout.session.completed to the webhook), and sees the paid
 // order and their order history. Stock is taken when the session opens, and kept once paid.
 func TestBrowserCheckoutJourney(t *testing.T) {
@@ -85,7 +86,52 @@ func TestBrowserCheckoutJourney(t *testing.T) {
 	fan.Open("/login")
 	fan.Submit(map[string]string{"#email": "fan@demo.olympics.test", "#password": DemoPassword}, "main button[type=submit]")
 
-	fan.Open("/products/" + listing.Slug)
+	// The fan finds the product as a fan would: a search by a word of its title, then the
+	// facet of its Games, then its result. The index follows the outbox, so wait for it.
+	word := strings.Fields(listing.Title)[0]
+	link := fmt.Sprintf(`.hits a[href="/products/%s"]`, listing.Slug)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		fan.Open("/search")
+		fan.Submit(map[string]string{"#q": word}, "form[role=search] button[type=submit]")
+		var found bool
+		fan.Run(chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) !== null`, link), &found))
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			fan.Screenshot("not-found")
+			t.Fatalf("searching %q never showed %s", word, listing.Slug)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	fan.Screenshot("search")
+	// Every result's picture must load (a rendition size the image route does not make once
+	// left every result without its picture).
+	var srcs []string
+	fan.Run(chromedp.Evaluate(`Array.from(document.querySelectorAll('.hits img')).map(i => i.getAttribute('src'))`, &srcs))
+	if len(srcs) == 0 {
+		t.Fatal("the search results show no pictures")
+	}
+	for _, src := range srcs {
+		resp, err := http.Get(m.url(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
+			t.Fatalf("result picture %s: %s %s", src, resp.Status, resp.Header.Get("Content-Type"))
+		}
+	}
+	facet := fmt.Sprintf(`#facet-property a[href*="property=%s"]`, listing.Property)
+	fan.ClickAndWait(facet)
+	if loc := fan.Location(); !strings.Contains(loc, "property="+listing.Property) {
+		t.Fatalf("after choosing the %s facet: at %s", listing.Property, loc)
+	}
+	fan.Screenshot("search-filtered")
+	fan.ClickAndWait(link)
+	if loc := fan.Location(); loc != "/products/"+listing.Slug {
+		t.Fatalf("after choosing the result: at %s", loc)
+	}
 	if fan.Text("#proof-number") == "" {
 		t.Fatal("the product page shows no licence number")
 	}

@@ -24,7 +24,9 @@ func TestServeStopsGracefully(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": addr, "DATA_DIR": t.TempDir(), "WORKERS": "1"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--migrate"}, func(k string) string { return env[k] }, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--migrate"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	}()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
