@@ -70,6 +70,27 @@ func (p *Page) T(key string, args ...any) string {
 	return p.printer.Sprintf(key, args...)
 }
 
+// Date writes a day the way the page's language does: "31 Dec 2027", "31 déc. 2027",
+// "2027年12月31日". x/text formats numbers and currencies but not dates, hence the small table.
+func (p *Page) Date(t time.Time) string { return localDate(p.tag, t) }
+
+// DateTime is Date with the time of day, in UTC.
+func (p *Page) DateTime(t time.Time) string {
+	return localDate(p.tag, t.UTC()) + " " + t.UTC().Format("15:04") + " UTC"
+}
+
+var frenchMonths = [...]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+
+func localDate(tag language.Tag, t time.Time) string {
+	switch base, _ := tag.Base(); base.String() {
+	case "fr":
+		return fmt.Sprintf("%d %s %d", t.Day(), frenchMonths[t.Month()-1], t.Year())
+	case "zh", "ja":
+		return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
+	}
+	return t.Format("2 Jan 2006")
+}
+
 // Money formats an amount for the page's language.
 func (p *Page) Money(m money.Money) string { return m.Format(p.tag) }
 
