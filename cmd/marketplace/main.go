@@ -69,6 +69,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
+		tuneServingGC(getenv, log)
+		if addr := getenv("PPROF_ADDR"); addr != "" {
+			if err := servePprof(addr, log); err != nil {
+				return err
+			}
+		}
 		return runUntilSignal(ctx, m, RunOptions{Migrate: *migrate, Serve: true, Work: cfg.Workers > 0})
 	case "worker":
 		return runUntilSignal(ctx, m, RunOptions{Work: true})

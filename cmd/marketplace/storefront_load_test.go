@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"net/url"
 	"os"
 	"os/exec"
@@ -107,6 +110,7 @@ func TestStorefrontLoad(t *testing.T) {
 		fmt.Printf("storefront: search %-44s %6d results  %7.2f ms (median of 5, no cache)\n", path, total, float64(took[2].Microseconds())/1000)
 	}
 	m.Store.SetCacheTTL(5 * time.Second)
+	holdForProfiling(t, m)
 
 	run := func(name, path, script string) wrkResult {
 		t.Helper()
@@ -143,6 +147,30 @@ func TestStorefrontLoad(t *testing.T) {
 	m.Store.SetCacheTTL(-1)
 	report("/search (cache off)", run("search-nocache", "/search", searchLua), 50)
 	report("/products/{slug} (cache off)", run("product-nocache", "/", productLua), 20)
+}
+
+// holdForProfiling keeps the grown server up when STOREFRONT_BENCH_HOLD names a file: it
+// writes the server's address and a pprof address there and waits until the file is removed,
+// so wrk and `go tool pprof` can be pointed at it by hand between changes.
+func holdForProfiling(t *testing.T, m *Main) {
+	file := os.Getenv("STOREFRONT_BENCH_HOLD")
+	if file == "" {
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = http.Serve(ln, http.DefaultServeMux) }() // net/http/pprof registers there
+	if err := os.WriteFile(file, []byte(m.url("")+"\nhttp://"+ln.Addr().String()+"/debug/pprof/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(file); err != nil {
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 type wrkResult struct {

@@ -62,6 +62,17 @@ func marketCountry(code string) (MarketCountry, bool) {
 // MarketOf is the request's market: the fan's choice from the cookie, else guessed from
 // Accept-Language (fr-CA → Canada, CAD, French; zh-Hans → China, CNY, Simplified Chinese).
 func MarketOf(c echo.Context) Market {
+	if m, ok := c.Get(marketKey).(Market); ok {
+		return m
+	}
+	m := marketOf(c)
+	c.Set(marketKey, m)
+	return m
+}
+
+const marketKey = "web.market"
+
+func marketOf(c echo.Context) Market {
 	m := Market{Language: RequestLanguage(c)}
 	if ck, err := c.Cookie(MarketCookie); err == nil {
 		country, currency, _ := strings.Cut(ck.Value, ".")

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -230,17 +231,59 @@ func (s *Server) FillPage(c echo.Context, data PageData) {
 const LangCookie = "lang"
 
 // RequestLanguage is the chosen language (cookie), else the best match for Accept-Language.
+// It is worked out once per request: every page asks it several times.
 func RequestLanguage(c echo.Context) language.Tag {
-	var prefs []language.Tag
+	if t, ok := c.Get(languageKey).(language.Tag); ok {
+		return t
+	}
+	lang := ""
 	if ck, err := c.Cookie(LangCookie); err == nil {
-		if t, err := language.Parse(ck.Value); err == nil {
+		lang = ck.Value
+	}
+	t := languages.match(lang, c.Request().Header.Get("Accept-Language"))
+	c.Set(languageKey, t)
+	return t
+}
+
+const languageKey = "web.language"
+
+// languages remembers the page language of each (cookie, Accept-Language) pair it has seen:
+// browsers send few distinct headers, and parsing and matching one costs more than serving a
+// cached page. Bounded, since the header is the client's to choose.
+var languages = &languageMemo{seen: map[[2]string]language.Tag{}}
+
+type languageMemo struct {
+	mu   sync.Mutex
+	seen map[[2]string]language.Tag
+}
+
+func (m *languageMemo) match(cookie, accept string) language.Tag {
+	key := [2]string{cookie, accept}
+	m.mu.Lock()
+	t, ok := m.seen[key]
+	m.mu.Unlock()
+	if ok {
+		return t
+	}
+	var prefs []language.Tag
+	if cookie != "" {
+		if t, err := language.Parse(cookie); err == nil {
 			prefs = append(prefs, t)
 		}
 	}
-	accept, _, _ := language.ParseAcceptLanguage(c.Request().Header.Get("Accept-Language"))
-	prefs = append(prefs, accept...)
+	accepted, _, _ := language.ParseAcceptLanguage(accept)
+	prefs = append(prefs, accepted...)
 	_, i, _ := languageMatcher.Match(prefs...)
-	return Languages[i]
+	t = Languages[i]
+	if len(cookie)+len(accept) <= 256 {
+		m.mu.Lock()
+		if len(m.seen) >= 1024 {
+			clear(m.seen)
+		}
+		m.seen[key] = t
+		m.mu.Unlock()
+	}
+	return t
 }
 
 // Flash leaves a one-line message for the next page the person sees (after a redirect).
