@@ -325,7 +325,9 @@ func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
 }
 
 // search returns the answer kept for key: fresh when younger than the TTL, else stale (up to
-// four TTLs old), which Search serves while one refresh runs behind it.
+// productTTL old: twelve TTLs, a minute by default), which Search serves while one refresh runs
+// behind it. A list of results a minute old is harmless (the product page and checkout ask
+// afresh), and no fan waits for the recount of a search asked at least once a minute.
 func (c *resultCache) search(key string) (r SearchResult, fresh, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -334,7 +336,7 @@ func (c *resultCache) search(key string) (r SearchResult, fresh, found bool) {
 		return SearchResult{}, false, false
 	}
 	age := time.Since(e.at)
-	if age > 4*c.ttl {
+	if age > productTTL(c.ttl) {
 		return SearchResult{}, false, false
 	}
 	return e.res, age <= c.ttl, true

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,5 +324,113 @@ func TestSearchServesAStaleAnswerWhileItRefreshes(t *testing.T) {
 			t.Fatal("the refresh never replaced the stale answer")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFacetCountsStayExact holds search_facet_counts, which a browse without words reads its
+// facets and total from, to a recount of the documents after every kind of change: a price
+// moving band, new territories, a removal, the same batch applied twice, a slug passing to
+// another listing, and several transactions applying overlapping batches at once.
+func TestFacetCountsStayExact(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	w.standard()
+	ctx := context.Background()
+	check := func(step string) {
+		t.Helper()
+		var wrong int
+		err := w.pool.QueryRow(ctx, `SELECT count(*) FROM (
+			(SELECT group_id, territories, property, category, licensee_id, bands, count(*)::int AS n FROM search_documents
+				GROUP BY 1, 2, 3, 4, 5, 6
+			 EXCEPT SELECT group_id, territories, property, category, licensee_id, bands, n FROM search_facet_counts)
+			UNION ALL
+			(SELECT group_id, territories, property, category, licensee_id, bands, n FROM search_facet_counts
+			 EXCEPT SELECT group_id, territories, property, category, licensee_id, bands, count(*)::int FROM search_documents
+				GROUP BY 1, 2, 3, 4, 5, 6)) x`).Scan(&wrong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wrong != 0 {
+			t.Fatalf("%s: %d facet count rows differ from a recount of the documents", step, wrong)
+		}
+	}
+	check("after the follower")
+	var docs []Document
+	sellers := map[int64]catalog.Seller{}
+	for _, l := range w.listings {
+		l, err := w.cat.Listing(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok, err := w.store.document(ctx, l, sellers); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) < 4 {
+		t.Fatalf("only %d documents", len(docs))
+	}
+	e := NewPostgresEngine(w.pool)
+	apply := func(step string, docs []Document, gone []int64) {
+		t.Helper()
+		if err := e.Apply(ctx, docs, gone); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		check(step)
+	}
+	dearer := docs[0]
+	dearer.Bands = map[string]int{"EUR": 3, "USD": 3}
+	apply("a price moving band", []Document{dearer}, nil)
+	apply("the same batch twice", []Document{dearer}, nil)
+	wider := docs[1]
+	wider.Territories = append(slices.Clone(wider.Territories), "WORLD")
+	apply("new territories", []Document{wider}, nil)
+	apply("a removal", nil, []int64{docs[2].ListingID})
+	taken := docs[3]
+	taken.ListingID = 1 << 40 // a new listing given the slug of a deleted one
+	apply("a slug passing to another listing", []Document{taken}, nil)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			batch := slices.Clone(docs)
+			if i%2 == 1 {
+				slices.Reverse(batch)
+			}
+			errs <- e.Apply(ctx, batch[i%3:], []int64{docs[i%len(docs)].ListingID})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !strings.Contains(err.Error(), "deadlock") {
+			t.Fatal(err)
+		}
+	}
+	check("overlapping batches at once")
+	if err := e.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("reset")
+}
+
+// TestEveryMarketCurrencyHasAPriceIndex keeps migration 002's price indexes in step with the
+// market currencies: a currency without one would sort a browse by price by reading every
+// document.
+func TestEveryMarketCurrencyHasAPriceIndex(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{})
+	for _, cur := range web.MarketCurrencies {
+		var n int
+		err := w.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_indexes WHERE tablename = 'search_documents'
+			AND indexdef LIKE '%' || $1 || '%'`, "(prices -> '"+cur+"'::text)").Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%s: %d price indexes on search_documents, want 1", cur, n)
+		}
 	}
 }

@@ -293,7 +293,7 @@ func (m *Main) Close() error {
 
 // storeOptions picks the storefront's search engine: Meilisearch when MEILISEARCH_URL is set.
 func (m *Main) storeOptions() storefront.Options {
-	opts := storefront.Options{Logger: m.Log.With("slice", "storefront")}
+	opts := storefront.Options{Logger: m.Log.With("slice", "storefront"), CacheTTL: m.Config.StorefrontCacheTTL}
 	if m.Config.MeilisearchURL != "" {
 		opts.Engine = storefront.NewMeiliEngine(m.Config.MeilisearchURL, m.Config.MeilisearchKey, "")
 	}

@@ -26,6 +26,7 @@ type Config struct {
 	LogLevel            string        // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string        // LOG_FORMAT: text or json
 	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
+	StorefrontCacheTTL  time.Duration // STOREFRONT_CACHE_TTL: search answers and pages reused (0: the store's default, negative: off)
 }
 
 // ConfigFromEnv reads the environment, filling in defaults.
@@ -61,6 +62,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.ShutdownTimeout = time.Duration(timeout) * time.Second
+	if v := getenv("STOREFRONT_CACHE_TTL"); v != "" {
+		if c.StorefrontCacheTTL, err = time.ParseDuration(v); err != nil {
+			return c, fmt.Errorf("STOREFRONT_CACHE_TTL must be a duration like 5s or -1s (off): %w", err)
+		}
+	}
 	if c.BlobURL == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "blobs"))
 		if err != nil {
