@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"marketplace/catalog"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
@@ -112,34 +114,45 @@ func (s *Store) productOf(ctx context.Context, l catalog.Listing) (*catalog.Prod
 }
 
 // OfferBySlug answers like Offer for the listing at /products/{slug}. The listing may come
-// from a cache that any change to it clears; the licence question is always asked afresh.
+// from a cache that any change to it clears; the licence question is always asked afresh. A
+// cached listing past its TTL is still used once more while one refresh reads it behind the
+// request, so no fan waits for the database on a page others are viewing.
 func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Offer, error) {
-	if e, ok := s.cache.listing(slug); ok {
+	e, fresh, found := s.cache.listing(slug)
+	if found {
+		if !fresh {
+			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			ch := s.flight.DoChan("listing|"+slug, func() (any, error) { return s.readListing(bg, slug) })
+			go func() { <-ch; cancel() }()
+		}
 		return s.judge(ctx, e.listing, e.seller, e.product, m)
 	}
-	v, err, _ := s.flight.Do("listing|"+slug, func() (any, error) {
-		gen := s.cache.generation()
-		l, err := s.cat.ListingBySlug(ctx, slug)
-		if err != nil {
-			return nil, err
-		}
-		seller, err := s.cat.Seller(ctx, l.SellerID)
-		if err != nil {
-			return nil, err
-		}
-		product, err := s.productOf(ctx, l)
-		if err != nil {
-			return nil, err
-		}
-		e := listingEntry{listing: l, seller: seller, product: product}
-		s.cache.putListing(gen, slug, e)
-		return e, nil
-	})
+	v, err, _ := s.flight.Do("listing|"+slug, func() (any, error) { return s.readListing(ctx, slug) })
 	if err != nil {
 		return Offer{}, err
 	}
-	e := v.(listingEntry)
+	e = v.(listingEntry)
 	return s.judge(ctx, e.listing, e.seller, e.product, m)
+}
+
+// readListing reads the listing at slug, its seller and product, and keeps them.
+func (s *Store) readListing(ctx context.Context, slug string) (listingEntry, error) {
+	gen := s.cache.generation()
+	l, err := s.cat.ListingBySlug(ctx, slug)
+	if err != nil {
+		return listingEntry{}, err
+	}
+	seller, err := s.cat.Seller(ctx, l.SellerID)
+	if err != nil {
+		return listingEntry{}, err
+	}
+	product, err := s.productOf(ctx, l)
+	if err != nil {
+		return listingEntry{}, err
+	}
+	e := listingEntry{listing: l, seller: seller, product: product}
+	s.cache.putListing(gen, slug, e)
+	return e, nil
 }
 
 // marketPrice is a product's price for the market: in its currency when the product has one,
@@ -237,11 +250,10 @@ type listingEntry struct {
 type resultCache struct {
 	mu       sync.Mutex
 	ttl      time.Duration
-	max      int
 	gen      uint64 // moves on with every change (product-page listings)
 	epoch    uint64 // moves on when everything is dropped (search answers)
-	searches map[string]searchEntry
-	listings map[string]listingEntry
+	searches *simplelru.LRU[string, searchEntry]
+	listings *simplelru.LRU[string, listingEntry] // least recently used first out when full
 	slugOf   map[int64]string
 }
 
@@ -251,8 +263,15 @@ type searchEntry struct {
 }
 
 func newResultCache(ttl time.Duration, max int) *resultCache {
-	return &resultCache{ttl: ttl, max: max, searches: map[string]searchEntry{}, listings: map[string]listingEntry{},
-		slugOf: map[int64]string{}}
+	c := &resultCache{ttl: ttl, slugOf: map[int64]string{}}
+	c.searches, _ = simplelru.NewLRU[string, searchEntry](max, nil)
+	// Called with c.mu held, when a listing is evicted or removed.
+	c.listings, _ = simplelru.NewLRU(max, func(slug string, e listingEntry) {
+		if c.slugOf[e.listing.ID] == slug {
+			delete(c.slugOf, e.listing.ID)
+		}
+	})
+	return c
 }
 
 func (c *resultCache) generation() uint64 {
@@ -267,8 +286,8 @@ func (c *resultCache) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	c.epoch++
-	clear(c.searches)
-	clear(c.listings)
+	c.searches.Purge()
+	c.listings.Purge()
 	clear(c.slugOf)
 }
 
@@ -285,7 +304,7 @@ func (c *resultCache) changed(id int64) string {
 	c.gen++
 	slug, ok := c.slugOf[id]
 	if ok {
-		delete(c.listings, slug)
+		c.listings.Remove(slug)
 		delete(c.slugOf, id)
 	}
 	return slug
@@ -298,14 +317,20 @@ func (s *Store) listingChanged(id int64) {
 	}
 }
 
-func (c *resultCache) listing(slug string) (listingEntry, bool) {
+// listing returns the listing kept for slug: fresh when younger than productTTL, else stale
+// (up to twice that), which OfferBySlug serves while it refreshes it.
+func (c *resultCache) listing(slug string) (e listingEntry, fresh, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.listings[slug]
-	if !ok || time.Since(e.at) > productTTL(c.ttl) {
-		return listingEntry{}, false
+	e, ok := c.listings.Get(slug)
+	if !ok || c.ttl <= 0 {
+		return listingEntry{}, false, false
 	}
-	return e, true
+	age := time.Since(e.at)
+	if age > 2*productTTL(c.ttl) {
+		return listingEntry{}, false, false
+	}
+	return e, age <= productTTL(c.ttl), true
 }
 
 // putListing stores e unless a change arrived since gen was read (the entry may predate it).
@@ -315,12 +340,8 @@ func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
 	if gen != c.gen || c.ttl <= 0 {
 		return
 	}
-	if len(c.listings) >= c.max {
-		clear(c.listings)
-		clear(c.slugOf)
-	}
 	e.at = time.Now()
-	c.listings[slug] = e
+	c.listings.Add(slug, e)
 	c.slugOf[e.listing.ID] = slug
 }
 
@@ -331,7 +352,7 @@ func (c *resultCache) putListing(gen uint64, slug string, e listingEntry) {
 func (c *resultCache) search(key string) (r SearchResult, fresh, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.searches[key]
+	e, ok := c.searches.Get(key)
 	if !ok || c.ttl <= 0 {
 		return SearchResult{}, false, false
 	}
@@ -348,10 +369,7 @@ func (c *resultCache) putSearch(epoch uint64, key string, r SearchResult) {
 	if epoch != c.epoch || c.ttl <= 0 {
 		return
 	}
-	if len(c.searches) >= c.max {
-		clear(c.searches)
-	}
-	c.searches[key] = searchEntry{res: r, at: time.Now()}
+	c.searches.Add(key, searchEntry{res: r, at: time.Now()})
 }
 
 // SetCacheTTL changes how long search answers and product-page listings are reused (negative:

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/labstack/echo/v4"
 
 	"marketplace/internal/web"
@@ -21,11 +23,12 @@ import (
 // so one rendering serves everyone who sees the same page in the same language and market.
 // A product page is dropped as soon as its listing changes; a licence change shows after at
 // most the TTL (checkout asks Offer afresh, so nothing is sold on a stale page).
+// The least recently used page goes first when it is full: a crawler walking every product
+// only pushes out pages nobody else asked for lately.
 type pageCache struct {
 	mu          sync.Mutex
 	ttl         time.Duration
-	max         int
-	pages       map[string]pageEntry
+	pages       *simplelru.LRU[string, pageEntry]
 	bySlug      map[string][]string
 	placeholder []byte
 }
@@ -36,6 +39,7 @@ type pageEntry struct {
 	parts  [][]byte
 	size   int // of the parts together
 	status int
+	slug   string // of a product page
 	at     time.Time
 	ttl    time.Duration
 }
@@ -43,22 +47,34 @@ type pageEntry struct {
 func newPageCache(max int) *pageCache {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return &pageCache{max: max, pages: map[string]pageEntry{}, bySlug: map[string][]string{},
-		placeholder: []byte("csrf-" + hex.EncodeToString(b))}
+	pc := &pageCache{bySlug: map[string][]string{}, placeholder: []byte("csrf-" + hex.EncodeToString(b))}
+	// Called with pc.mu held (every use of pages is), when a page is evicted or removed.
+	pc.pages, _ = simplelru.NewLRU(max, func(key string, e pageEntry) {
+		if e.slug == "" {
+			return
+		}
+		keys := slices.DeleteFunc(pc.bySlug[e.slug], func(k string) bool { return k == key })
+		if len(keys) == 0 {
+			delete(pc.bySlug, e.slug)
+		} else {
+			pc.bySlug[e.slug] = keys
+		}
+	})
+	return pc
 }
 
 func (pc *pageCache) setTTL(d time.Duration) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	pc.ttl = d
-	clear(pc.pages)
+	pc.pages.Purge()
 	clear(pc.bySlug)
 }
 
 func (pc *pageCache) get(key string) (pageEntry, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	e, ok := pc.pages[key]
+	e, ok := pc.pages.Get(key)
 	if !ok || time.Since(e.at) > e.ttl {
 		return pageEntry{}, false
 	}
@@ -71,19 +87,17 @@ func (pc *pageCache) put(key, slug string, e pageEntry) {
 	if pc.ttl <= 0 {
 		return
 	}
-	if len(pc.pages) >= pc.max {
-		clear(pc.pages)
-		clear(pc.bySlug)
-	}
 	e.at = time.Now()
 	e.ttl = pc.ttl
+	e.slug = slug
 	if slug != "" {
 		// A product page's key holds the offer's verdict, licence and price, and the page
 		// leaves the cache when its listing changes: it may stay longer than a search page.
 		e.ttl = productTTL(pc.ttl)
 	}
-	pc.pages[key] = e
-	if slug != "" {
+	known := pc.pages.Contains(key)
+	pc.pages.Add(key, e)
+	if slug != "" && !known {
 		pc.bySlug[slug] = append(pc.bySlug[slug], key)
 	}
 }
@@ -92,8 +106,8 @@ func (pc *pageCache) put(key, slug string, e pageEntry) {
 func (pc *pageCache) drop(slug string) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	for _, k := range pc.bySlug[slug] {
-		delete(pc.pages, k)
+	for _, k := range slices.Clone(pc.bySlug[slug]) { // Remove's callback edits bySlug
+		pc.pages.Remove(k)
 	}
 	delete(pc.bySlug, slug)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -388,9 +387,10 @@ func (h *handler) product(c echo.Context) error {
 	}
 	// The verdict, licence, price and stock are in the key: a licence change or a sale shows
 	// on the next request, whatever the cache holds.
-	verdict := fmt.Sprint(o.Buyable, o.Reason, o.Price, o.InStock, o.Listing.Status)
+	verdict := strings.Join([]string{strconv.FormatBool(o.Buyable), o.Reason, strconv.FormatInt(o.Price.Amount, 10),
+		o.Price.Currency, strconv.FormatBool(o.InStock), string(o.Listing.Status)}, " ")
 	if o.Licence != nil {
-		verdict += o.Licence.Number + string(o.Licence.Status)
+		verdict += " " + o.Licence.Number + " " + string(o.Licence.Status)
 	}
 	return h.render(c, "storefront/product", slug, verdict, func() (int, web.PageData, error) {
 		props, err := h.properties(c)

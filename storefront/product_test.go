@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"marketplace/catalog"
 	"marketplace/internal/web"
@@ -87,4 +88,38 @@ func TestOfficialProductIsOfferedInTheFansCurrencyWithItsVariants(t *testing.T) 
 			t.Fatalf("status %d", status)
 		}
 	})
+}
+
+// TestAnExpiredListingIsServedWhileItRefreshes proves a product page past its TTL does not
+// make a fan wait for the database: the listing kept is used once more while one refresh
+// reads it behind the request, and the next requests see what the refresh read.
+func TestAnExpiredListingIsServedWhileItRefreshes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{CacheTTL: 100 * time.Millisecond}) // listings kept 1.2 s
+	w.standard()
+	ctx := context.Background()
+	tee := w.listings["tee"]
+	before, err := w.store.OfferBySlug(ctx, tee.Slug, marketFR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A change this process does not hear of (no follower runs here): only the TTL shows it.
+	if _, err := w.pool.Exec(ctx, `UPDATE listings SET stock = stock + 5 WHERE id = $1`, tee.ID); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock != before.Listing.Stock {
+		t.Fatal("a fresh listing was not reused")
+	}
+	time.Sleep(1300 * time.Millisecond)
+	if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock != before.Listing.Stock {
+		t.Fatalf("the expired listing was read while the fan waited (stock %d)", o.Listing.Stock)
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock == before.Listing.Stock+5 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never replaced the expired listing")
+		}
+	}
 }
