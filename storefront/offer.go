@@ -90,15 +90,24 @@ func (s *Store) Offer(ctx context.Context, listingID int64, m web.Market) (Offer
 	if err != nil {
 		return Offer{}, err
 	}
-	seller, err := s.cat.Seller(ctx, l.SellerID)
+	e, err := s.withSellerAndProduct(ctx, l)
 	if err != nil {
 		return Offer{}, err
+	}
+	return s.judge(ctx, e.listing, e.seller, e.product, m)
+}
+
+// withSellerAndProduct reads what an offer needs besides the listing.
+func (s *Store) withSellerAndProduct(ctx context.Context, l catalog.Listing) (listingEntry, error) {
+	seller, err := s.cat.Seller(ctx, l.SellerID)
+	if err != nil {
+		return listingEntry{}, err
 	}
 	product, err := s.productOf(ctx, l)
 	if err != nil {
-		return Offer{}, err
+		return listingEntry{}, err
 	}
-	return s.judge(ctx, l, seller, product, m)
+	return listingEntry{listing: l, seller: seller, product: product}, nil
 }
 
 // productOf is the official product a licensee's own listing offers, or nil.
@@ -121,9 +130,7 @@ func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Off
 	e, fresh, found := s.cache.listing(slug)
 	if found {
 		if !fresh {
-			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			ch := s.flight.DoChan("listing|"+slug, func() (any, error) { return s.readListing(bg, slug) })
-			go func() { <-ch; cancel() }()
+			s.refreshBehind(ctx, "listing|"+slug, func(ctx context.Context) (any, error) { return s.readListing(ctx, slug) })
 		}
 		return s.judge(ctx, e.listing, e.seller, e.product, m)
 	}
@@ -142,17 +149,20 @@ func (s *Store) readListing(ctx context.Context, slug string) (listingEntry, err
 	if err != nil {
 		return listingEntry{}, err
 	}
-	seller, err := s.cat.Seller(ctx, l.SellerID)
+	e, err := s.withSellerAndProduct(ctx, l)
 	if err != nil {
 		return listingEntry{}, err
 	}
-	product, err := s.productOf(ctx, l)
-	if err != nil {
-		return listingEntry{}, err
-	}
-	e := listingEntry{listing: l, seller: seller, product: product}
 	s.cache.putListing(gen, slug, e)
 	return e, nil
+}
+
+// refreshBehind runs fetch once for key (joining a run under way) after the request that
+// asked has gone: the caller serves what it had meanwhile.
+func (s *Store) refreshBehind(ctx context.Context, key string, fetch func(context.Context) (any, error)) {
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ch := s.flight.DoChan(key, func() (any, error) { return fetch(bg) })
+	go func() { <-ch; cancel() }()
 }
 
 // marketPrice is a product's price for the market: in its currency when the product has one,

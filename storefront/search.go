@@ -539,9 +539,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	}
 	if found {
 		// Serve the answer a moment old while one refresh runs, so no fan waits for it.
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		ch := s.flight.DoChan("search|"+key, func() (any, error) { return s.searchEngine(bg, q, allowed.ids, key) })
-		go func() { <-ch; cancel() }()
+		s.refreshBehind(ctx, "search|"+key, func(ctx context.Context) (any, error) { return s.searchEngine(ctx, q, allowed.ids, key) })
 		return r, nil
 	}
 	// Fans asking the same thing at once share one query.

@@ -9,6 +9,7 @@
   const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
   const decisionForm = () => document.getElementById("decision-form");
+  let focusOnKeyUp = null; // the note, after a decision key
 
   function onCasePage(e) {
     const form = decisionForm();
@@ -21,10 +22,10 @@
     const radio = form.querySelector(`input[type=radio][data-key="${key}"]`);
     if (radio) {
       radio.checked = true;
-      // Focus after this key's own character has been dispatched, so it is not typed into
-      // the note.
-      const note = form.querySelector("#note");
-      window.setTimeout(() => { note.focus(); note.select(); }, 0);
+      // Move to the note when the key comes up: by then its own character has been dealt
+      // with, so it is never typed into the note (a timer could fire before a slow browser
+      // delivered the character).
+      focusOnKeyUp = form.querySelector("#note");
       return true;
     }
     return false;
@@ -70,6 +71,13 @@
     }
     return false;
   }
+
+  document.addEventListener("keyup", () => {
+    if (!focusOnKeyUp) return;
+    focusOnKeyUp.focus();
+    focusOnKeyUp.select();
+    focusOnKeyUp = null;
+  });
 
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
