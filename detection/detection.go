@@ -1,85 +1,18 @@
-// Package detection finds listings that copy an official product image or otherwise
-// look counterfeit, and explains every judgement.
+// Package detection is the screening pipeline: it decides, before a listing goes live,
+// whether it copies an official product photo, reuses a known counterfeit's picture, claims a
+// property's marks without a licence or comes from a seller who may not sell it, and it
+// explains every judgement.
 //
-// Its pure, in-memory core:
-//
-//   - [Hasher] turns image bytes (JPEG, PNG, WebP, the first frame of a GIF) into a
-//     [Fingerprint]: 64-bit perceptual hashes (goimagehash's pHash and dHash) of the whole
-//     picture, its mirror image, slightly rotated copies and 27 overlapping windows, plus
-//     two 32×32 grey thumbnails for a finer check. The picture is normalised first (EXIF
-//     orientation, transparency on white, uniform borders trimmed, a plain background
-//     painted white for one extra hash), and its size and pixel count are checked before
-//     it is decoded. JPEGs are decoded downscaled in the DCT domain by libjpeg-turbo
-//     (cgo); a build without cgo uses image/jpeg, with equivalent fingerprints.
-//   - [Index] finds all 64-bit hashes within a Hamming radius of a query hash among millions
-//     of references (multi-index hashing), while references keep arriving.
-//   - [Matcher] holds the references' fingerprints, asks the index for candidates and
-//     confirms them with the finer check, under the thresholds of a [MatchConfig].
-//   - [HashFiles] and [Scan] are the offline tools behind `marketplace detect`.
-//
-// Around it, the parts that touch the database:
-//
-//   - [Service] is the screening pipeline (service.go, refs.go, screen*.go, jobs.go): each
-//     catalogue image is fingerprinted once and stored ([Fingerprint.MarshalBinary]); the
-//     reference pictures (official product images, known counterfeits, removed listings'
-//     photos) live in a Matcher in every process, kept current by NOTIFY and a version
-//     counter; River jobs screen each listing, record the screening and set its status
-//     (live, held, blocked) in one transaction, failing closed.
+//   - [Service] (service.go, refs.go, screen*.go, jobs.go): each catalogue image is
+//     fingerprinted once and stored; the reference pictures (official product images, known
+//     counterfeits, removed listings' photos) live in an [imagematch.Matcher] in every
+//     process, kept current by NOTIFY and a version counter; River jobs screen each listing,
+//     record the screening and set its status (live, held, blocked) in one transaction,
+//     failing closed. It is also the counterfeit library that analysts' decisions teach.
 //   - The rules (rules.go, fold.go, ruleconfig*.go) score a [ScreeningInput] into a verdict
 //     with reasons, under a configuration analysts edit ([RuleStore]).
-//   - The review (review*.go) is the analysts' queue of held and blocked listings.
+//
+// Beside it, as packages of their own: detection/imagematch, the pure picture core
+// (fingerprints, Hamming index, matcher: no database, no web), and detection/review, the
+// analysts' queue of the listings this pipeline holds or blocks.
 package detection
-
-import (
-	"errors"
-	"fmt"
-)
-
-// The errors a Hasher returns, wrapped with details; test with errors.Is. Every rejected
-// input gets one of them, so callers can map them to a user-facing message (and an HTTP
-// 422) without parsing strings.
-var (
-	// ErrNotImage is returned for bytes that are not a supported image (JPEG, PNG, WebP,
-	// GIF), or whose header or data is corrupt or truncated.
-	ErrNotImage = errors.New("detection: not a supported image")
-	// ErrTooLarge is returned when the file has more bytes than HashConfig.MaxBytes.
-	ErrTooLarge = errors.New("detection: image file too large")
-	// ErrTooManyPixels is returned when the header claims more than HashConfig.MaxPixels
-	// pixels; the image is refused before anything is allocated for its pixels.
-	ErrTooManyPixels = errors.New("detection: image has too many pixels")
-	// ErrTooSmall is returned when a side is shorter than HashConfig.MinSide, before or
-	// after the uniform borders are trimmed: a fingerprint of so few pixels means nothing.
-	ErrTooSmall = errors.New("detection: image too small")
-	// ErrNoDetail is returned for an image of one flat colour: all such images would share
-	// one fingerprint and match each other.
-	ErrNoDetail = errors.New("detection: image has no detail")
-)
-
-// HashConfig bounds the work a Hasher does for one image and chooses its decoder.
-type HashConfig struct {
-	// MaxBytes is the largest file accepted, in bytes.
-	MaxBytes int64
-	// MaxPixels is the largest width×height accepted, read from the header.
-	MaxPixels int64
-	// MinSide is the shortest side accepted, in pixels.
-	MinSide int
-	// Plain disables the fast JPEG path (DCT-domain downscaling in libjpeg-turbo) and
-	// decodes every JPEG in full with image/jpeg. It exists to measure the fast path
-	// against; fingerprints are equivalent either way.
-	Plain bool
-}
-
-// DefaultHashConfig returns the limits used by the server and the offline tools: 32 MiB,
-// 64 megapixels (a 10000×6400 photo), sides of at least 16 pixels. A JPEG of that size
-// costs libjpeg-turbo a few tens of megabytes; a 16-bit RGBA PNG of that size is decoded
-// in full by image/png, 512 MB: bound the number of concurrent Hashers accordingly.
-func DefaultHashConfig() HashConfig {
-	return HashConfig{MaxBytes: 32 << 20, MaxPixels: 64_000_000, MinSide: 16}
-}
-
-func (c HashConfig) validate() error {
-	if c.MaxBytes <= 0 || c.MaxPixels <= 0 || c.MinSide < 1 {
-		return fmt.Errorf("detection: invalid HashConfig %+v", c)
-	}
-	return nil
-}

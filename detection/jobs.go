@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"marketplace/catalog"
+	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
 	"marketplace/licensing"
@@ -209,7 +210,7 @@ func (s *Service) ListingsMatching(ctx context.Context, imageID int64) ([]int64,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	m, err := NewMatcher(s.match)
+	m, err := imagematch.NewMatcher(s.match)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
 )
@@ -54,11 +55,11 @@ type refSet struct {
 	version int64
 	byImage map[int64][]Reference
 	indexed map[int64]bool // images in the matcher
-	matcher *Matcher
+	matcher *imagematch.Matcher
 }
 
-func newRefSet(cfg MatchConfig) (*refSet, error) {
-	m, err := NewMatcher(cfg)
+func newRefSet(cfg imagematch.MatchConfig) (*refSet, error) {
+	m, err := imagematch.NewMatcher(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ type RefMatch struct {
 }
 
 // matchFP returns the references fp matches, nearest first.
-func (r *refSet) matchFP(fp *Fingerprint) []RefMatch {
+func (r *refSet) matchFP(fp *imagematch.Fingerprint) []RefMatch {
 	var out []RefMatch
 	for _, m := range r.matcher.Match(fp) {
 		r.mu.RLock()
@@ -459,13 +460,13 @@ func (s *Service) CheckPhoto(ctx context.Context, data []byte) (PhotoCheck, erro
 func imageFault(err error) error {
 	msg := "the photo could not be read as a picture"
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, imagematch.ErrTooLarge):
 		msg = "the photo file is too large"
-	case errors.Is(err, ErrTooManyPixels):
+	case errors.Is(err, imagematch.ErrTooManyPixels):
 		msg = "the photo has too many pixels"
-	case errors.Is(err, ErrTooSmall):
+	case errors.Is(err, imagematch.ErrTooSmall):
 		msg = "the photo is too small to be checked"
-	case errors.Is(err, ErrNoDetail):
+	case errors.Is(err, imagematch.ErrNoDetail):
 		msg = "the photo is a single flat colour"
 	}
 	e := fault.Wrap(fault.Unprocessable, err, "%s", msg)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
 )
 
@@ -127,7 +128,7 @@ const (
 
 // maxHashRadius is the index's candidate radius (DefaultMatchConfig): the matcher returns no
 // pair further apart, so the rules' radius can only narrow what counts as a match.
-var maxHashRadius = DefaultMatchConfig().Radius
+var maxHashRadius = imagematch.DefaultMatchConfig().Radius
 
 // DefaultRuleConfig is the built-in configuration (version 0), used until an analyst saves one.
 func DefaultRuleConfig() RuleConfig {

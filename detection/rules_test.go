@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/licensing"
@@ -364,7 +365,7 @@ func TestValidate(t *testing.T) {
 		{"ThresholdsEqual", func(c *RuleConfig) { c.ReviewAt, c.BlockAt = 50, 50 }, []string{"block_at"}},
 		{"ThresholdOutOfRange", func(c *RuleConfig) { c.ReviewAt, c.BlockAt = 0, 101 }, []string{"review_at", "block_at"}},
 		{"Radius", func(c *RuleConfig) { c.HashRadius = 40 }, []string{"hash_radius"}},
-		{"RadiusBeyondTheIndex", func(c *RuleConfig) { c.HashRadius = DefaultMatchConfig().Radius + 1 }, []string{"hash_radius"}},
+		{"RadiusBeyondTheIndex", func(c *RuleConfig) { c.HashRadius = imagematch.DefaultMatchConfig().Radius + 1 }, []string{"hash_radius"}},
 		{"WordWithoutLetters", func(c *RuleConfig) { c.CounterfeitWords = append(c.CounterfeitWords, "!!!") }, []string{"counterfeit_words"}},
 		{"WordTooLong", func(c *RuleConfig) { c.CounterfeitWords = []string{strings.Repeat("x", 101)} }, []string{"counterfeit_words"}},
 	} {

@@ -2,7 +2,6 @@ package detection
 
 import (
 	"context"
-	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
+	"marketplace/detection/imagematch/imagetest"
 	"marketplace/internal/postgres"
 )
 
@@ -37,11 +37,14 @@ func BenchmarkScreeningThroughput(b *testing.B) {
 	// The official references, as the product_references job would leave them.
 	refPhotos := make([][]byte, refs)
 	for i := range refs {
-		refPhotos[i] = encodeJPEG(b, synthPhoto(uint64(1_000_000+i), 320, 240), 90)
+		refPhotos[i] = imagetest.EncodeJPEG(b, imagetest.SynthPhoto(uint64(1_000_000+i), 320, 240), 90)
 	}
 	for i, data := range refPhotos {
 		img := w.images.put(b, data)
-		fp := mustFingerprint(b, w.svc.hasher, data)
+		fp, err := w.svc.hasher.Fingerprint(data)
+		if err != nil {
+			b.Fatal(err)
+		}
 		if err := storeFingerprint(ctx, w.pool, img, fp, nil); err != nil {
 			b.Fatal(err)
 		}
@@ -59,16 +62,15 @@ func BenchmarkScreeningThroughput(b *testing.B) {
 	b.Logf("%d references in %v", refs, time.Since(setup).Round(time.Millisecond))
 	setup = time.Now()
 	// The listings: photos made before the clock starts.
-	rng := rand.New(rand.NewPCG(7, 7))
 	seller := w.seller("Bench Shop")
 	photos := make([][]byte, b.N)
 	copies := 0
 	for i := range b.N {
 		if i%2 == 0 {
-			photos[i] = encodeJPEG(b, alterMirror(synthPhoto(uint64(1_000_000+(i/2)%refs), 800, 600), rng), 88)
+			photos[i] = imagetest.EncodeJPEG(b, imagetest.Mirror(imagetest.SynthPhoto(uint64(1_000_000+(i/2)%refs), 800, 600)), 88)
 			copies++
 		} else {
-			photos[i] = encodeJPEG(b, synthPhoto(uint64(2_000_000+i), 800, 600), 88)
+			photos[i] = imagetest.EncodeJPEG(b, imagetest.SynthPhoto(uint64(2_000_000+i), 800, 600), 88)
 		}
 	}
 	ids := make([]int64, b.N)
@@ -140,7 +142,9 @@ func BenchmarkScreeningThroughput(b *testing.B) {
 	// Fingerprinting alone, on the same photos.
 	t0 := time.Now()
 	for _, data := range photos {
-		mustFingerprint(b, w.svc.hasher, data)
+		if _, err := w.svc.hasher.Fingerprint(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 	hashRate := float64(len(photos)) / time.Since(t0).Seconds()
 	// Re-screening directly: fingerprints stored, no queue.

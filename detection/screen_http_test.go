@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"marketplace/detection/imagematch/imagetest"
 	"marketplace/internal/auth"
 	"marketplace/internal/web"
 )
@@ -47,7 +48,7 @@ func TestFailedScreeningsView(t *testing.T) {
 	if code, body := get("/analyst/screenings", analyst); code != http.StatusOK || !strings.Contains(body, `id="none-failing"`) {
 		t.Fatalf("empty page: %d %s", code, body)
 	}
-	img := w.images.put(t, jpegOf(t, synthPhoto(50, 300, 200)))
+	img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(50, 300, 200)))
 	w.images.breakImage(img)
 	l := w.listing(w.seller("Unlucky").ID, "Mug", img)
 	job := w.svc.db.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'screen_listing'`)

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
+	"marketplace/detection/imagematch/imagetest"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
@@ -230,14 +231,14 @@ func (w *world) waitStatus(id int64, want catalog.ListingStatus) catalog.Listing
 	}
 }
 
-func jpegOf(t testing.TB, img image.Image) []byte { return encodeJPEG(t, img, 90) }
+func jpegOf(t testing.TB, img image.Image) []byte { return imagetest.EncodeJPEG(t, img, 90) }
 
 func TestScreeningPipeline(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	client := w.startWorkers()
 
-	photo := synthPhoto(1, 480, 360)
+	photo := imagetest.SynthPhoto(1, 480, 360)
 	official := w.images.put(t, jpegOf(t, photo))
 	productID := w.product("maison-bleue-tee", official)
 	if _, err := client.Insert(ctx, catalog.ProductReferencesArgs{ProductID: productID}, nil); err != nil {
@@ -278,8 +279,8 @@ func TestScreeningPipeline(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	copies := map[string][]byte{
 		"same photo": jpegOf(t, photo),
-		"mirror":     jpegOf(t, alterMirror(photo, rng)),
-		"crop":       jpegOf(t, alterCrop(photo, rng)),
+		"mirror":     jpegOf(t, imagetest.Mirror(photo)),
+		"crop":       jpegOf(t, imagetest.Crop(photo, rng)),
 	}
 	copies["same photo"] = append(copies["same photo"], 0) // other bytes, same picture
 	shop := w.seller("Bargain Shirts")
@@ -308,7 +309,7 @@ func TestScreeningPipeline(t *testing.T) {
 	}
 
 	t.Run("a fresh photo by a clean seller goes live", func(t *testing.T) {
-		img := w.images.put(t, jpegOf(t, synthPhoto(77, 480, 360)))
+		img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(77, 480, 360)))
 		l := w.waitStatus(w.listing(w.seller("Honest Crafts").ID, "Hand-knitted scarf", img).ID, catalog.StatusLive)
 		sc, err := w.svc.LatestScreening(ctx, l.ID)
 		if err != nil || sc.Verdict != VerdictAllow || sc.Score != 0 || len(sc.Matches) != 0 || len(sc.Reasons) != 0 {
@@ -343,7 +344,7 @@ func TestScreeningPipeline(t *testing.T) {
 	})
 
 	t.Run("a screening that fails leaves the listing pending and records the error", func(t *testing.T) {
-		img := w.images.put(t, jpegOf(t, synthPhoto(78, 480, 360)))
+		img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(78, 480, 360)))
 		w.images.breakImage(img)
 		l := w.listing(w.seller("Unlucky Seller").ID, "Souvenir mug", img)
 		deadline := time.Now().Add(20 * time.Second)
@@ -392,10 +393,10 @@ func TestScreeningPipeline(t *testing.T) {
 	})
 
 	t.Run("a counterfeit added by an analyst re-screens the listings that copy it", func(t *testing.T) {
-		fake := synthPhoto(90, 480, 360)
+		fake := imagetest.SynthPhoto(90, 480, 360)
 		first := w.images.put(t, jpegOf(t, fake))
 		culprit := w.waitStatus(w.listing(w.seller("Knock-off Corner").ID, "Mascot plush", first).ID, catalog.StatusLive)
-		copyImg := w.images.put(t, jpegOf(t, alterMirror(fake, rng)))
+		copyImg := w.images.put(t, jpegOf(t, imagetest.Mirror(fake)))
 		other := w.waitStatus(w.listing(w.seller("Second Shop").ID, "Plush mascot toy", copyImg).ID, catalog.StatusLive)
 		// The analyst's decision: the culprit's listing is removed, its photo is a counterfeit.
 		err := postgres.Tx(ctx, w.pool, func(tx pgx.Tx) error {
@@ -467,7 +468,7 @@ func TestScreeningPipeline(t *testing.T) {
 func TestScreeningJobIsIdempotent(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	img := w.images.put(t, jpegOf(t, synthPhoto(3, 300, 300)))
+	img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(3, 300, 300)))
 	l := w.listing(w.seller("Shop").ID, "Pin badge", img)
 	if sc, err := w.svc.Screening(ctx, l.ID); sc != nil || err != nil {
 		t.Fatalf("screening before any = %+v, %v", sc, err)
@@ -495,7 +496,7 @@ func TestReferencesReachOtherProcesses(t *testing.T) {
 	// A second process that only hears of references by NOTIFY: its poll is an hour.
 	other := w.newService(WithPollInterval(time.Hour))
 
-	fake := synthPhoto(11, 400, 300)
+	fake := imagetest.SynthPhoto(11, 400, 300)
 	fakeImg := w.images.put(t, jpegOf(t, fake))
 	seller := w.seller("Knock-off Corner")
 	culprit := w.listing(seller.ID, "Plush", fakeImg)
@@ -518,11 +519,11 @@ func TestReferencesReachOtherProcesses(t *testing.T) {
 	}
 	// It flags copies at once, in a fan's photo check and in a screening.
 	rng := rand.New(rand.NewPCG(1, 2))
-	pc, err := other.CheckPhoto(ctx, jpegOf(t, alterCrop(fake, rng)))
+	pc, err := other.CheckPhoto(ctx, jpegOf(t, imagetest.Crop(fake, rng)))
 	if err != nil || !pc.Counterfeit {
 		t.Fatalf("photo check = %+v, %v", pc, err)
 	}
-	copyImg := w.images.put(t, jpegOf(t, alterMirror(fake, rng)))
+	copyImg := w.images.put(t, jpegOf(t, imagetest.Mirror(fake)))
 	l := w.listing(w.seller("Second Shop").ID, "Plush toy", copyImg)
 	sc, err := other.ScreenListing(ctx, l.ID, 0)
 	if err != nil || sc.Verdict != VerdictBlock || sc.Reasons[0].Rule != RuleKnownCounterfeitPhoto {
@@ -533,12 +534,12 @@ func TestReferencesReachOtherProcesses(t *testing.T) {
 		// A third process whose refresher is stopped: the screening itself catches up.
 		third := w.newService(WithPollInterval(time.Hour))
 		third.Close()
-		fake2 := synthPhoto(12, 400, 300)
+		fake2 := imagetest.SynthPhoto(12, 400, 300)
 		img2 := w.images.put(t, jpegOf(t, fake2))
 		if err := postgres.Tx(ctx, w.pool, func(tx pgx.Tx) error { return w.svc.AddCounterfeitReference(ctx, tx, img2, 2) }); err != nil {
 			t.Fatal(err)
 		}
-		copy2 := w.images.put(t, jpegOf(t, alterMirror(fake2, rng)))
+		copy2 := w.images.put(t, jpegOf(t, imagetest.Mirror(fake2)))
 		l := w.listing(w.seller("Third Shop").ID, "Cap", copy2)
 		sc, err := third.ScreenListing(ctx, l.ID, 0)
 		if err != nil || sc.Verdict != VerdictBlock {
@@ -550,18 +551,18 @@ func TestReferencesReachOtherProcesses(t *testing.T) {
 func TestCheckPhoto(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	photo := synthPhoto(21, 500, 400)
+	photo := imagetest.SynthPhoto(21, 500, 400)
 	official := w.images.put(t, jpegOf(t, photo))
 	productID := w.product("maison-bleue-cap", official)
 	if _, err := w.svc.UpdateProductReferences(ctx, productID); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
-	pc, err := w.svc.CheckPhoto(ctx, jpegOf(t, alterCrop(photo, rng)))
+	pc, err := w.svc.CheckPhoto(ctx, jpegOf(t, imagetest.Crop(photo, rng)))
 	if err != nil || len(pc.Official) != 1 || pc.Official[0].ProductID != productID || pc.Official[0].LicenseeID != w.licensee || pc.Counterfeit {
 		t.Fatalf("check = %+v, %v", pc, err)
 	}
-	pc, err = w.svc.CheckPhoto(ctx, jpegOf(t, synthPhoto(22, 500, 400)))
+	pc, err = w.svc.CheckPhoto(ctx, jpegOf(t, imagetest.SynthPhoto(22, 500, 400)))
 	if err != nil || len(pc.Official) != 0 || pc.Counterfeit {
 		t.Fatalf("unrelated check = %+v, %v", pc, err)
 	}
@@ -593,7 +594,7 @@ func testLogger(t testing.TB) *slog.Logger {
 func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	photo := synthPhoto(31, 480, 360)
+	photo := imagetest.SynthPhoto(31, 480, 360)
 	official := w.images.put(t, jpegOf(t, photo))
 	productID := w.product("maison-bleue-hoodie", official)
 	var variant int64
@@ -608,10 +609,9 @@ func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	seller := w.seller("Cheap Replicas")
-	rng := rand.New(rand.NewPCG(8, 8))
 
 	t.Run("marks and counterfeit words in the text", func(t *testing.T) {
-		img := w.images.put(t, jpegOf(t, synthPhoto(32, 480, 360)))
+		img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(32, 480, 360)))
 		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Replica P4ris 2024 hoodie", Category: "apparel",
 			Price: money.New(2500, "EUR"), Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
 		if err != nil {
@@ -630,7 +630,7 @@ func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
 	})
 
 	t.Run("a copied photo at a fraction of the official price", func(t *testing.T) {
-		img := w.images.put(t, jpegOf(t, alterMirror(photo, rng)))
+		img := w.images.put(t, jpegOf(t, imagetest.Mirror(photo)))
 		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Hoodie", Price: money.New(900, "EUR"),
 			Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
 		if err != nil {
@@ -659,7 +659,7 @@ func TestScreeningAppliesTheRulesToTheWholeListing(t *testing.T) {
 			SELECT id, 'EUR', 12000 FROM variants WHERE sku = 'MB-HOODIE-XXL'`); err != nil {
 			t.Fatal(err)
 		}
-		img := w.images.put(t, jpegOf(t, synthPhoto(33, 480, 360)))
+		img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(33, 480, 360)))
 		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: "Hoodie XXL", Price: money.New(4000, "EUR"),
 			Stock: 1, Territories: []string{"FR"}, ProductSKU: "MB-HOODIE-XXL", ImageIDs: []int64{img}})
 		if err != nil {
@@ -678,7 +678,7 @@ func TestScreeningCountsAYoungSellersMarkedListings(t *testing.T) {
 	seller := w.seller("Fresh Account")
 	var last Screening
 	for i := range 5 {
-		img := w.images.put(t, jpegOf(t, synthPhoto(uint64(40+i), 320, 240)))
+		img := w.images.put(t, jpegOf(t, imagetest.SynthPhoto(uint64(40+i), 320, 240)))
 		l, err := w.cat.CreateListing(ctx, seller.ID, catalog.NewListing{Title: fmt.Sprintf("Paris 2024 pin no. %d", i), Category: "pins",
 			Price: money.New(500, "EUR"), Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img}})
 		if err != nil {

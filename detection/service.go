@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
+	"marketplace/detection/imagematch"
 	"marketplace/internal/postgres"
 )
 
@@ -65,12 +66,12 @@ type Service struct {
 	catalog *catalog.Service
 	images  ImageSource
 	rules   RulesSource
-	hasher  *Hasher
+	hasher  *imagematch.Hasher
 	jobs    *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
 	log     *slog.Logger
 	now     func() time.Time
 	poll    time.Duration
-	match   MatchConfig
+	match   imagematch.MatchConfig
 
 	caseMu sync.RWMutex
 	cases  CaseOpener
@@ -101,12 +102,12 @@ func WithPollInterval(d time.Duration) Option { return func(s *Service) { s.poll
 func WithImageSource(src ImageSource) Option { return func(s *Service) { s.images = src } }
 
 // WithMatchConfig replaces DefaultMatchConfig.
-func WithMatchConfig(c MatchConfig) Option { return func(s *Service) { s.match = c } }
+func WithMatchConfig(c imagematch.MatchConfig) Option { return func(s *Service) { s.match = c } }
 
 // NewService returns the pipeline over db and the catalogue. Call Start before screening
 // so that the references are loaded; RegisterJobs adds its workers.
 func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Service, error) {
-	s := &Service{db: db, catalog: cat, log: slog.Default(), now: time.Now, poll: 2 * time.Second, match: DefaultMatchConfig()}
+	s := &Service{db: db, catalog: cat, log: slog.Default(), now: time.Now, poll: 2 * time.Second, match: imagematch.DefaultMatchConfig()}
 	if src, ok := any(cat).(ImageSource); ok {
 		s.images = src
 	}
@@ -118,7 +119,7 @@ func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Servic
 		s.rules = d.current
 	}
 	var err error
-	if s.hasher, err = NewHasher(DefaultHashConfig()); err != nil {
+	if s.hasher, err = imagematch.NewHasher(imagematch.DefaultHashConfig()); err != nil {
 		return nil, err
 	}
 	if s.refs, err = newRefSet(s.match); err != nil {

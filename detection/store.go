@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
 )
 
@@ -21,8 +22,8 @@ type querier interface {
 // isImageError reports whether err is the Hasher refusing the picture itself (as opposed to
 // a failure to fetch it): such a picture will never have a fingerprint.
 func isImageError(err error) bool {
-	return errors.Is(err, ErrNotImage) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrTooManyPixels) ||
-		errors.Is(err, ErrTooSmall) || errors.Is(err, ErrNoDetail)
+	return errors.Is(err, imagematch.ErrNotImage) || errors.Is(err, imagematch.ErrTooLarge) || errors.Is(err, imagematch.ErrTooManyPixels) ||
+		errors.Is(err, imagematch.ErrTooSmall) || errors.Is(err, imagematch.ErrNoDetail)
 }
 
 // Fingerprint returns the fingerprint of catalogue image id, computing and storing it on
@@ -30,7 +31,7 @@ func isImageError(err error) bool {
 // Unprocessable when the picture cannot be fingerprinted (the reason is stored too, so it
 // is not fetched again), NotFound for an unknown image, and the image source's error when
 // the bytes cannot be fetched.
-func (s *Service) Fingerprint(ctx context.Context, id int64) (*Fingerprint, error) {
+func (s *Service) Fingerprint(ctx context.Context, id int64) (*imagematch.Fingerprint, error) {
 	fp, reason, found, err := s.storedFingerprint(ctx, id)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func (s *Service) Fingerprint(ctx context.Context, id int64) (*Fingerprint, erro
 	return fp, nil
 }
 
-func (s *Service) storedFingerprint(ctx context.Context, id int64) (fp *Fingerprint, reason string, found bool, err error) {
+func (s *Service) storedFingerprint(ctx context.Context, id int64) (fp *imagematch.Fingerprint, reason string, found bool, err error) {
 	var data []byte
 	err = s.db.QueryRow(ctx, `SELECT fingerprint, error FROM image_fingerprints WHERE image_id = $1`, id).Scan(&data, &reason)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -73,7 +74,7 @@ func (s *Service) storedFingerprint(ctx context.Context, id int64) (fp *Fingerpr
 	if reason != "" {
 		return nil, reason, true, nil
 	}
-	fp = new(Fingerprint)
+	fp = new(imagematch.Fingerprint)
 	if err := fp.UnmarshalBinary(data); err != nil {
 		return nil, "", false, fmt.Errorf("stored fingerprint of image %d: %w", id, err)
 	}
@@ -82,7 +83,7 @@ func (s *Service) storedFingerprint(ctx context.Context, id int64) (fp *Fingerpr
 
 // storeFingerprint records the fingerprint of image id, or herr when the picture cannot
 // have one. A row already there (another process was faster) is kept.
-func storeFingerprint(ctx context.Context, q querier, id int64, fp *Fingerprint, herr error) error {
+func storeFingerprint(ctx context.Context, q querier, id int64, fp *imagematch.Fingerprint, herr error) error {
 	if herr != nil {
 		_, err := q.Exec(ctx, `INSERT INTO image_fingerprints (image_id, error) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, herr.Error())
 		if err != nil && isForeignKey(err) {
@@ -95,7 +96,7 @@ func storeFingerprint(ctx context.Context, q querier, id int64, fp *Fingerprint,
 		return err
 	}
 	var ph [3]*int64
-	for i, k := range [3]Kind{KindPHash, KindPHashRaw, KindPHashFill} {
+	for i, k := range [3]imagematch.Kind{imagematch.KindPHash, imagematch.KindPHashRaw, imagematch.KindPHashFill} {
 		if h, ok := fp.Hash(k); ok {
 			v := int64(h.Value)
 			ph[i] = &v
@@ -115,8 +116,8 @@ func isForeignKey(err error) bool {
 }
 
 // loadFingerprints reads the stored fingerprints of ids; images without one are absent.
-func loadFingerprints(ctx context.Context, q querier, ids []int64) (map[int64]*Fingerprint, error) {
-	out := make(map[int64]*Fingerprint, len(ids))
+func loadFingerprints(ctx context.Context, q querier, ids []int64) (map[int64]*imagematch.Fingerprint, error) {
+	out := make(map[int64]*imagematch.Fingerprint, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -131,7 +132,7 @@ func loadFingerprints(ctx context.Context, q querier, ids []int64) (map[int64]*F
 		if err := rows.Scan(&id, &data); err != nil {
 			return nil, err
 		}
-		fp := new(Fingerprint)
+		fp := new(imagematch.Fingerprint)
 		if err := fp.UnmarshalBinary(data); err != nil {
 			return nil, fmt.Errorf("stored fingerprint of image %d: %w", id, err)
 		}

@@ -459,7 +459,7 @@ func (c *Catalogue) Pictures(ctx context.Context, screen Screen) (map[string][]b
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				pics[i], errs[i] = c.Products[i].Design.jpegAt(c.opts.PictureSize)
+				pics[i], errs[i] = c.Products[i].Design.JPEGAt(c.opts.PictureSize)
 			}
 		})
 	}
@@ -495,7 +495,7 @@ feed:
 				return nil, fmt.Errorf("picture of %s: every one of %d layouts looks like another product's", p.Key, maxLayouts)
 			}
 			p.Design.Layout++
-			if pic, err = p.Design.jpegAt(c.opts.PictureSize); err != nil {
+			if pic, err = p.Design.JPEGAt(c.opts.PictureSize); err != nil {
 				return nil, fmt.Errorf("picture of %s: %w", p.Key, err)
 			}
 		}
@@ -599,4 +599,17 @@ func categoryOf(lic Licence, kind Kind) string {
 		}
 	}
 	return ""
+}
+
+// SeedLicences are the licences in force of the demo registry (licensing.Seed), as
+// LicencesInForce reads them: for tests and benchmarks that draw the catalogue without a database.
+var SeedLicences = []Licence{
+	{LicenseeID: 1, Licensee: "Maison Bleue Textiles", Country: "FR", Number: "PAR24-APP-0001", Property: "PARIS2024", Categories: []string{"apparel", "headwear"}, Territories: []string{"FR", "BE", "LU", "MC", "CH"}},
+	{LicenseeID: 2, Licensee: "Atelier Tricolore", Country: "FR", Number: "PAR24-HOM-0003", Property: "PARIS2024", Categories: []string{"homeware"}, Territories: []string{"FR"}},
+	{LicenseeID: 3, Licensee: "Alpina Sportswear S.p.A.", Country: "IT", Number: "MC26-APP-0001", Property: "MILANOCORTINA2026", Categories: []string{"apparel", "headwear", "accessories"}, Territories: []string{"IT", "AT", "CH", "FR", "DE"}},
+	{LicenseeID: 5, Licensee: "Pacific Coast Apparel Inc.", Country: "US", Number: "LA28-APP-0001", Property: "LA28", Categories: []string{"apparel", "headwear", "bags"}, Territories: []string{"US", "CA", "MX"}},
+	{LicenseeID: 6, Licensee: "Golden State Collectibles LLC", Country: "US", Number: "LA28-COL-0002", Property: "LA28", Categories: []string{"collectibles", "pins", "toys"}, Territories: []string{"WORLD"}},
+	{LicenseeID: 7, Licensee: "Rings & Pins Ltd", Country: "GB", Number: "OLY-PIN-0001", Property: "OLYMPIC", Categories: []string{"pins", "collectibles", "accessories"}, Territories: []string{"GB", "IE", "FR", "DE", "US"}},
+	{LicenseeID: 8, Licensee: "Sakura Fan Goods K.K.", Country: "JP", Number: "LA28-APP-0003", Property: "LA28", Categories: []string{"apparel"}, Territories: []string{"JP"}},
+	{LicenseeID: 8, Licensee: "Sakura Fan Goods K.K.", Country: "JP", Number: "OLY-APP-0002", Property: "OLYMPIC", Categories: []string{"apparel", "stationery"}, Territories: []string{"JP", "KR", "TW"}},
 }

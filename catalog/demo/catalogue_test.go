@@ -17,8 +17,8 @@ import (
 )
 
 func TestGenerateDeterministic(t *testing.T) {
-	a := Generate(seedLicences, Full)
-	b := Generate(seedLicences, Full)
+	a := Generate(SeedLicences, Full)
+	b := Generate(SeedLicences, Full)
 	if !reflect.DeepEqual(a.Products, b.Products) {
 		t.Fatal("the same licences gave two catalogues")
 	}
@@ -35,7 +35,7 @@ func TestGenerateDeterministic(t *testing.T) {
 }
 
 func TestGenerateCatalogue(t *testing.T) {
-	c := Generate(seedLicences, Full)
+	c := Generate(SeedLicences, Full)
 	skus, gtins, titles := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	props := map[string]int{}
 	for _, p := range c.Products {
@@ -98,7 +98,7 @@ func TestGenerateCatalogue(t *testing.T) {
 }
 
 func licenceOf(p Product) Licence {
-	for _, l := range seedLicences {
+	for _, l := range SeedLicences {
 		if l.LicenseeID == p.LicenseeID && l.Property == p.Property && contains(l.Categories, p.Category) {
 			return l
 		}
@@ -141,7 +141,7 @@ func readCSV(t *testing.T, r io.Reader) []map[string]string {
 }
 
 func TestWriteCSVAndZip(t *testing.T) {
-	c := Generate(seedLicences[:2], Options{PerLicence: 3, PictureSize: 128})
+	c := Generate(SeedLicences[:2], Options{PerLicence: 3, PictureSize: 128})
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, c.Products); err != nil {
 		t.Fatal(err)

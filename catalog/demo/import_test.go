@@ -53,11 +53,11 @@ func TestDemoCatalogueImports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(licences) != len(seedLicences) {
-		t.Fatalf("%d licences in force, the tests assume %d", len(licences), len(seedLicences))
+	if len(licences) != len(SeedLicences) {
+		t.Fatalf("%d licences in force, the tests assume %d", len(licences), len(SeedLicences))
 	}
 	for i, l := range licences {
-		want := seedLicences[i]
+		want := SeedLicences[i]
 		if l.Number != want.Number || l.Licensee != want.Licensee || l.Country != want.Country || l.Property != want.Property ||
 			!sameSet(l.Categories, want.Categories) || !sameSet(l.Territories, want.Territories) {
 			t.Errorf("licence %d is %+v in the registry, %+v in the tests", i, l, want)

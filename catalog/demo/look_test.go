@@ -16,7 +16,7 @@ func TestLook(t *testing.T) {
 	if out == "" {
 		t.Skip("set DEMO_LOOK=sheet.png to draw a contact sheet")
 	}
-	c := Generate(seedLicences, Full)
+	c := Generate(SeedLicences, Full)
 	var designs []Design
 	for i := 0; i < len(c.Products) && len(designs) < 28; i += 11 {
 		designs = append(designs, c.Products[i].Design)

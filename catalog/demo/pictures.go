@@ -150,9 +150,10 @@ func newDesign(seed uint64, kind Kind, property string, photo bool) Design {
 const Size = 800
 
 // JPEG returns the picture as JPEG bytes (Size×Size).
-func (d Design) JPEG() ([]byte, error) { return d.jpegAt(Size) }
+func (d Design) JPEG() ([]byte, error) { return d.JPEGAt(Size) }
 
-func (d Design) jpegAt(side int) ([]byte, error) {
+// JPEGAt draws the design as a JPEG with sides of side pixels.
+func (d Design) JPEGAt(side int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, d.Image(side), &jpeg.Options{Quality: 88}); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 
 	"marketplace/catalog"
 	"marketplace/catalog/demo"
-	"marketplace/detection"
+	"marketplace/detection/imagematch"
 	"marketplace/internal/auth"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
@@ -63,7 +63,7 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 			len(cat.Products), len(todo))
 	}
 	started := time.Now()
-	screen, err := newPictureScreen()
+	screen, err := imagematch.NewDistinctScreen()
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (m *Main) seedCatalogue(ctx context.Context, registry licensing.SeedResult,
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "Demo catalogue: %d official products imported for %d licensees in %s (%d pictures drawn and screened in %s, %d layouts redrawn to stay distinct)\n",
-		products, len(todo), time.Since(started).Round(time.Millisecond), len(pics), drawn.Round(time.Millisecond), screen.redrawn)
+		products, len(todo), time.Since(started).Round(time.Millisecond), len(pics), drawn.Round(time.Millisecond), screen.Refused)
 	return cat, nil
 }
 
@@ -128,74 +128,6 @@ func missing(want []demo.Product, have []catalog.Product) bool {
 		}
 	}
 	return false
-}
-
-// pictureScreen accepts a picture when detection would not take it for a copy of one
-// accepted before: a pHash more than 12 bits from each, and no Matcher match either way
-// (mirrored, cropped, turned). Official products must never be flagged against each other.
-type pictureScreen struct {
-	hasher  *detection.Hasher
-	matcher *detection.Matcher
-	fps     []*detection.Fingerprint
-	redrawn int
-}
-
-func newPictureScreen() (*pictureScreen, error) {
-	h, err := detection.NewHasher(detection.DefaultHashConfig())
-	if err != nil {
-		return nil, err
-	}
-	m, err := detection.NewMatcher(detection.DefaultMatchConfig())
-	if err != nil {
-		return nil, err
-	}
-	return &pictureScreen{hasher: h, matcher: m}, nil
-}
-
-// minDistinctDistance is the pHash distance two official pictures must exceed.
-const minDistinctDistance = 12
-
-func (s *pictureScreen) Accept(pic []byte) (bool, error) {
-	fp, err := s.hasher.Fingerprint(pic)
-	if err != nil {
-		return false, err
-	}
-	ok, err := s.distinct(fp)
-	if err != nil || !ok {
-		s.redrawn++
-		return false, err
-	}
-	if err := s.matcher.Add(int64(len(s.fps)), fp); err != nil {
-		return false, err
-	}
-	s.fps = append(s.fps, fp)
-	return true, nil
-}
-
-func (s *pictureScreen) distinct(fp *detection.Fingerprint) (bool, error) {
-	ph, _ := fp.Hash(detection.KindPHash)
-	for _, o := range s.fps {
-		oh, _ := o.Hash(detection.KindPHash)
-		if detection.Distance(oh.Value, ph.Value) <= minDistinctDistance {
-			return false, nil
-		}
-	}
-	if len(s.matcher.Match(fp)) > 0 {
-		return false, nil
-	}
-	one, err := detection.NewMatcher(detection.DefaultMatchConfig())
-	if err != nil {
-		return false, err
-	}
-	if err := one.Add(0, fp); err != nil {
-		return false, err
-	}
-	for _, o := range s.fps {
-		if len(one.Match(o)) > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // demoSeller is a seller of the demo world with its login.

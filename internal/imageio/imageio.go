@@ -13,35 +13,47 @@ func Orient(img *image.RGBA, o int) *image.RGBA {
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	ow, oh := w, h
-	if o >= 5 {
-		ow, oh = h, w
-	}
+	ow, oh := OrientedSize(o, w, h)
 	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	for y := range oh {
 		for x := range ow {
-			var sx, sy int
-			switch o {
-			case 2:
-				sx, sy = w-1-x, y
-			case 3:
-				sx, sy = w-1-x, h-1-y
-			case 4:
-				sx, sy = x, h-1-y
-			case 5:
-				sx, sy = y, x
-			case 6:
-				sx, sy = y, h-1-x
-			case 7:
-				sx, sy = w-1-y, h-1-x
-			case 8:
-				sx, sy = w-1-y, x
-			}
+			sx, sy := OrientedSource(o, w, h, x, y)
 			si := img.PixOffset(b.Min.X+sx, b.Min.Y+sy)
 			copy(out.Pix[out.PixOffset(x, y):][:4], img.Pix[si:si+4])
 		}
 	}
 	return out
+}
+
+// OrientedSize is the size of a w×h picture once turned by EXIF orientation o.
+func OrientedSize(o, w, h int) (ow, oh int) {
+	if Swaps(o) {
+		return h, w
+	}
+	return w, h
+}
+
+// OrientedSource says which pixel of a w×h picture lands at (x, y) once it is turned by EXIF
+// orientation o (2..8; any other o is the identity). Detection's grey pictures and the
+// catalogue's RGBA ones both turn through it.
+func OrientedSource(o, w, h, x, y int) (sx, sy int) {
+	switch o {
+	case 2:
+		return w - 1 - x, y
+	case 3:
+		return w - 1 - x, h - 1 - y
+	case 4:
+		return x, h - 1 - y
+	case 5:
+		return y, x
+	case 6:
+		return y, h - 1 - x
+	case 7:
+		return w - 1 - y, h - 1 - x
+	case 8:
+		return w - 1 - y, x
+	}
+	return x, y
 }
 
 // Swaps reports whether orientation o swaps width and height.

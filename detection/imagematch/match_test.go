@@ -1,9 +1,10 @@
-package detection
+package imagematch
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"marketplace/detection/imagematch/imagetest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -21,8 +22,8 @@ func TestMatcher(t *testing.T) {
 	const refs = 12
 	photos := make([]*imageRGBA, refs)
 	for i := range refs {
-		photos[i] = &imageRGBA{synthPhoto(uint64(100+i), 360, 270)}
-		if err := m.Add(int64(1000+i), mustFingerprint(t, h, encodeJPEG(t, photos[i].RGBA, 90))); err != nil {
+		photos[i] = &imageRGBA{imagetest.SynthPhoto(uint64(100+i), 360, 270)}
+		if err := m.Add(int64(1000+i), mustFingerprint(t, h, imagetest.EncodeJPEG(t, photos[i].RGBA, 90))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +35,7 @@ func TestMatcher(t *testing.T) {
 		t.Run("copy/"+a.name, func(t *testing.T) {
 			hits := 0
 			for i, p := range photos {
-				q := mustFingerprint(t, h, encodeJPEG(t, a.fn(p.RGBA, rng), a.jpegQuality))
+				q := mustFingerprint(t, h, imagetest.EncodeJPEG(t, a.fn(p.RGBA, rng), a.jpegQuality))
 				ms := m.Match(q)
 				for _, mt := range ms {
 					if mt.RefID == int64(1000+i) {
@@ -51,7 +52,7 @@ func TestMatcher(t *testing.T) {
 	}
 	t.Run("unrelated pictures match nothing", func(t *testing.T) {
 		for i := range 30 {
-			q := mustFingerprint(t, h, encodeJPEG(t, synthPhoto(uint64(5000+i), 360, 270), 90))
+			q := mustFingerprint(t, h, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(uint64(5000+i), 360, 270), 90))
 			if ms := m.Match(q); len(ms) > 0 {
 				t.Errorf("unrelated picture %d matched %+v", i, ms)
 			}
@@ -76,7 +77,7 @@ func TestMatcherConcurrent(t *testing.T) {
 	m, _ := NewMatcher(DefaultMatchConfig())
 	var fps []*Fingerprint
 	for i := range 8 {
-		fps = append(fps, mustFingerprint(t, h, encodeJPEG(t, synthPhoto(uint64(i), 200, 150), 90)))
+		fps = append(fps, mustFingerprint(t, h, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(uint64(i), 200, 150), 90)))
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -121,15 +122,15 @@ func TestScanAndHashFiles(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := range 4 {
-		p := synthPhoto(uint64(200+i), 320, 240)
-		write(filepath.Join(refs, "ref"+string(rune('a'+i))+".jpg"), encodeJPEG(t, p, 90))
+		p := imagetest.SynthPhoto(uint64(200+i), 320, 240)
+		write(filepath.Join(refs, "ref"+string(rune('a'+i))+".jpg"), imagetest.EncodeJPEG(t, p, 90))
 		if i < 2 {
 			write(filepath.Join(queries, "copy"+string(rune('a'+i))+".png"), pngOf(t, alterMirror(p, rng)))
 		}
 	}
 	write(filepath.Join(refs, "broken.jpg"), []byte("not a picture"))
-	write(filepath.Join(queries, "other.jpg"), encodeJPEG(t, synthPhoto(999, 320, 240), 90))
-	write(filepath.Join(queries, "truncated.jpg"), encodeJPEG(t, synthPhoto(998, 320, 240), 90)[:300])
+	write(filepath.Join(queries, "other.jpg"), imagetest.EncodeJPEG(t, imagetest.SynthPhoto(999, 320, 240), 90))
+	write(filepath.Join(queries, "truncated.jpg"), imagetest.EncodeJPEG(t, imagetest.SynthPhoto(998, 320, 240), 90)[:300])
 	write(filepath.Join(queries, "notes.txt"), []byte("ignored: not an image extension"))
 
 	t.Run("Scan prints one line per query", func(t *testing.T) {
@@ -178,7 +179,7 @@ func TestScanAndHashFiles(t *testing.T) {
 			t.Errorf("error %v", err)
 		}
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-		if len(lines) != 2 || !strings.Contains(lines[0], `"phash":"`) || !strings.Contains(lines[1], `"error":"detection: not a supported image`) {
+		if len(lines) != 2 || !strings.Contains(lines[0], `"phash":"`) || !strings.Contains(lines[1], `"error":"imagematch: not a supported image`) {
 			t.Errorf("output:\n%s", out.String())
 		}
 	})

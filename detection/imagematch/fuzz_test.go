@@ -1,10 +1,11 @@
-package detection
+package imagematch
 
 import (
 	"bytes"
 	"errors"
 	"image"
 	"image/gif"
+	"marketplace/detection/imagematch/imagetest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,8 +20,8 @@ import (
 //
 // testdata/fuzz/FuzzFingerprint holds the seed corpus (tiny images of each format).
 func FuzzFingerprint(f *testing.F) {
-	photo := synthPhoto(1, 48, 40)
-	f.Add(encodeJPEG(f, photo, 75))
+	photo := imagetest.SynthPhoto(1, 48, 40)
+	f.Add(imagetest.EncodeJPEG(f, photo, 75))
 	f.Add(exifJPEG(f, photo, 6, true))
 	f.Add(pngOf(f, photo))
 	var g bytes.Buffer
@@ -70,13 +71,13 @@ func FuzzFingerprint(f *testing.F) {
 // start at (0,0), the case goimagehash gets wrong.
 func TestFingerprintImageBounds(t *testing.T) {
 	h := newTestHasher(t)
-	big := synthPhoto(5, 300, 300)
+	big := imagetest.SynthPhoto(5, 300, 300)
 	sub := big.SubImage(image.Rect(50, 70, 250, 230))
 	a, err := h.FingerprintImage(sub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := h.FingerprintImage(toRGBA(sub))
+	b, _ := h.FingerprintImage(imagetest.ToRGBA(sub))
 	if a.String() != b.String() {
 		t.Error("a SubImage fingerprints differently from a copy of its pixels")
 	}

@@ -1,7 +1,8 @@
-package detection
+package imagematch
 
 import (
 	"fmt"
+	"marketplace/detection/imagematch/imagetest"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -62,7 +63,7 @@ func TestQualityCorpus(t *testing.T) {
 				versions := make([][]byte, len(alts)+1)
 				for a, alt := range alts {
 					rng := rand.New(rand.NewPCG(uint64(i), uint64(a)))
-					versions[a] = encodeJPEG(t, alt.fn(img.RGBA, rng), alt.jpegQuality)
+					versions[a] = imagetest.EncodeJPEG(t, alt.fn(img.RGBA, rng), alt.jpegQuality)
 				}
 				versions[len(alts)] = data
 				for v, h := range hashers {

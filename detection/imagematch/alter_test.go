@@ -1,13 +1,12 @@
-package detection
+package imagematch
 
 import (
 	"bytes"
 	"image"
 	"image/color"
-	"image/jpeg"
+	"marketplace/detection/imagematch/imagetest"
 	"math"
 	"math/rand/v2"
-	"testing"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -16,76 +15,6 @@ import (
 )
 
 // This file makes test pictures and the altered copies a counterfeiter would post.
-
-// synthPhoto draws a deterministic picture with photo-like structure: a gradient sky,
-// overlapping soft ellipses and boxes, and a little noise.
-func synthPhoto(seed uint64, w, h int) *image.RGBA {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	c0 := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
-	c1 := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
-	type blob struct {
-		cx, cy, rx, ry float64
-		col            [3]float64
-		box            bool
-	}
-	var blobs []blob
-	for range 4 + rng.IntN(6) {
-		blobs = append(blobs, blob{
-			cx: rng.Float64() * float64(w), cy: rng.Float64() * float64(h),
-			rx: (0.08 + 0.3*rng.Float64()) * float64(w), ry: (0.08 + 0.3*rng.Float64()) * float64(h),
-			col: [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255},
-			box: rng.IntN(3) == 0,
-		})
-	}
-	for y := range h {
-		t := float64(y) / float64(h)
-		for x := range w {
-			var c [3]float64
-			for i := range c {
-				c[i] = c0[i]*(1-t) + c1[i]*t
-			}
-			for _, b := range blobs {
-				dx, dy := (float64(x)-b.cx)/b.rx, (float64(y)-b.cy)/b.ry
-				inside := dx*dx+dy*dy < 1
-				if b.box {
-					inside = math.Abs(dx) < 1 && math.Abs(dy) < 1
-				}
-				if inside {
-					c = b.col
-				}
-			}
-			n := rng.Float64()*8 - 4
-			o := img.PixOffset(x, y)
-			for i := range 3 {
-				img.Pix[o+i] = clamp8(c[i] + n)
-			}
-			img.Pix[o+3] = 255
-		}
-	}
-	return img
-}
-
-func clamp8(v float64) uint8 { return uint8(math.Max(0, math.Min(255, math.Round(v)))) }
-
-func encodeJPEG(t testing.TB, img image.Image, q int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func toRGBA(img image.Image) *image.RGBA {
-	if m, ok := img.(*image.RGBA); ok && m.Bounds().Min == (image.Point{}) {
-		return m
-	}
-	b := img.Bounds()
-	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(m, m.Bounds(), img, b.Min, draw.Src)
-	return m
-}
 
 // An alteration makes a copy of a picture as a counterfeiter might; rng makes the
 // amount vary per picture, deterministically.
@@ -128,19 +57,11 @@ func alterCropMore(img *image.RGBA, rng *rand.Rand) image.Image {
 	kw, kh := 0.65+0.10*rng.Float64(), 0.65+0.10*rng.Float64()
 	w, h := int(float64(b.Dx())*kw), int(float64(b.Dy())*kh)
 	x0, y0 := rng.IntN(b.Dx()-w+1), rng.IntN(b.Dy()-h+1)
-	return toRGBA(img.SubImage(image.Rect(x0, y0, x0+w, y0+h)))
+	return imagetest.ToRGBA(img.SubImage(image.Rect(x0, y0, x0+w, y0+h)))
 }
 
 // alterCrop keeps 80-90% of each side, at a random offset.
-func alterCrop(img *image.RGBA, rng *rand.Rand) image.Image {
-	b := img.Bounds()
-	kw := 0.80 + 0.10*rng.Float64()
-	kh := 0.80 + 0.10*rng.Float64()
-	w, h := int(float64(b.Dx())*kw), int(float64(b.Dy())*kh)
-	x0 := rng.IntN(b.Dx() - w + 1)
-	y0 := rng.IntN(b.Dy() - h + 1)
-	return toRGBA(img.SubImage(image.Rect(x0, y0, x0+w, y0+h)))
-}
+func alterCrop(img *image.RGBA, rng *rand.Rand) image.Image { return imagetest.Crop(img, rng) }
 
 func alterHalf(img *image.RGBA, _ *rand.Rand) image.Image {
 	b := img.Bounds()
@@ -174,7 +95,7 @@ func alterBrightness(img *image.RGBA, f float64) image.Image {
 	out := image.NewRGBA(img.Bounds())
 	for i := 0; i < len(img.Pix); i += 4 {
 		for c := range 3 {
-			out.Pix[i+c] = clamp8(float64(img.Pix[i+c]) * f)
+			out.Pix[i+c] = imagetest.Clamp8(float64(img.Pix[i+c]) * f)
 		}
 		out.Pix[i+3] = 255
 	}
@@ -211,16 +132,7 @@ func alterCaption(img *image.RGBA, rng *rand.Rand) image.Image {
 	return out
 }
 
-func alterMirror(img *image.RGBA, _ *rand.Rand) image.Image {
-	b := img.Bounds()
-	out := image.NewRGBA(b)
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			copy(out.Pix[out.PixOffset(b.Dx()-1-x, y):][:4], img.Pix[img.PixOffset(x, y):][:4])
-		}
-	}
-	return out
-}
+func alterMirror(img *image.RGBA, _ *rand.Rand) image.Image { return imagetest.Mirror(img) }
 
 func randomColour(rng *rand.Rand) color.RGBA {
 	return color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255}
@@ -250,7 +162,7 @@ func alterBackground(img *image.RGBA, rng *rand.Rand) image.Image {
 	for i := 0; i < len(out.Pix); i += 4 {
 		n := rng.Float64()*6 - 3
 		out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] =
-			clamp8(float64(col.R)+n), clamp8(float64(col.G)+n), clamp8(float64(col.B)+n), 255
+			imagetest.Clamp8(float64(col.R)+n), imagetest.Clamp8(float64(col.G)+n), imagetest.Clamp8(float64(col.B)+n), 255
 	}
 	s := 0.75 + 0.15*rng.Float64()
 	w, h := int(float64(b.Dx())*s), int(float64(b.Dy())*s)
@@ -334,7 +246,7 @@ func replaceBackground(img *image.RGBA, col color.RGBA, rng *rand.Rand) (*image.
 		if s {
 			n := rng.Float64()*6 - 3
 			o := 4 * i
-			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = clamp8(float64(col.R)+n), clamp8(float64(col.G)+n), clamp8(float64(col.B)+n)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = imagetest.Clamp8(float64(col.R)+n), imagetest.Clamp8(float64(col.G)+n), imagetest.Clamp8(float64(col.B)+n)
 		}
 	}
 	return out, true
@@ -354,5 +266,5 @@ func decodeFile(data []byte) (*imageRGBA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &imageRGBA{toRGBA(img)}, nil
+	return &imageRGBA{imagetest.ToRGBA(img)}, nil
 }

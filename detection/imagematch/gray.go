@@ -1,7 +1,8 @@
-package detection
+package imagematch
 
 import (
 	"image"
+	"marketplace/internal/imageio"
 	"math"
 	"slices"
 )
@@ -115,32 +116,12 @@ func (g *grayImage) orient(o int) *grayImage {
 	if o < 2 || o > 8 {
 		return g
 	}
-	w, h := g.w, g.h
-	ow, oh := w, h
-	if o >= 5 {
-		ow, oh = h, w
-	}
+	ow, oh := imageio.OrientedSize(o, g.w, g.h)
 	out := newGray(ow, oh)
 	for y := range oh {
 		for x := range ow {
-			var sx, sy int
-			switch o {
-			case 2:
-				sx, sy = w-1-x, y
-			case 3:
-				sx, sy = w-1-x, h-1-y
-			case 4:
-				sx, sy = x, h-1-y
-			case 5:
-				sx, sy = y, x
-			case 6:
-				sx, sy = y, h-1-x
-			case 7:
-				sx, sy = w-1-y, h-1-x
-			case 8:
-				sx, sy = w-1-y, x
-			}
-			out.pix[y*ow+x] = g.pix[sy*w+sx]
+			sx, sy := imageio.OrientedSource(o, g.w, g.h, x, y)
+			out.pix[y*ow+x] = g.pix[sy*g.w+sx]
 		}
 	}
 	return out

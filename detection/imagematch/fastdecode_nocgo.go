@@ -1,6 +1,6 @@
 //go:build !cgo
 
-package detection
+package imagematch
 
 // fastJPEG reports whether JPEGs are decoded by libjpeg-turbo with DCT-domain scaling.
 const fastJPEG = false

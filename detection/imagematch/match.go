@@ -1,4 +1,4 @@
-package detection
+package imagematch
 
 import (
 	"cmp"
@@ -38,7 +38,7 @@ func DefaultMatchConfig() MatchConfig {
 func (c MatchConfig) validate() error {
 	if c.Radius < 0 || c.Radius > 32 || c.StrongRadius > c.Radius || c.MaxChecks < 1 ||
 		math.IsNaN(c.MinCorrelation) || math.IsNaN(c.StrongMinCorrelation) {
-		return fmt.Errorf("detection: invalid MatchConfig %+v", c)
+		return fmt.Errorf("imagematch: invalid MatchConfig %+v", c)
 	}
 	return nil
 }
@@ -58,7 +58,7 @@ type Match struct {
 
 // ErrNoHashes is returned by Matcher.Add for a fingerprint without a pHash or
 // thumbnail (for instance one decoded from a foreign encoding).
-var ErrNoHashes = errors.New("detection: fingerprint lacks pHash or thumbnail")
+var ErrNoHashes = errors.New("imagematch: fingerprint lacks pHash or thumbnail")
 
 // Matcher finds the references a picture copies. It holds the references' fingerprints
 // in memory (their hashes in an Index, their thumbnails, 1 to 2 kB per reference image,
@@ -106,7 +106,7 @@ func (m *Matcher) Add(refID int64, fp *Fingerprint) error {
 	m.mu.Lock()
 	if len(m.entries)+len(fp.Hashes) > math.MaxUint32 {
 		m.mu.Unlock()
-		return errors.New("detection: matcher is full")
+		return errors.New("imagematch: matcher is full")
 	}
 	ref := uint32(len(m.refs))
 	m.refs = append(m.refs, matchRef{id: refID, fp: fp})

@@ -1,8 +1,9 @@
-package detection
+package imagematch
 
 import (
 	"bytes"
 	"image/jpeg"
+	"marketplace/detection/imagematch/imagetest"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func BenchmarkHashThroughput(b *testing.B) {
 		images [][]byte
 	}{{"generated-1000x1000", nil}}
 	for seed := range uint64(6) {
-		sets[0].images = append(sets[0].images, encodeJPEG(b, synthPhoto(seed, 1000, 1000), 90))
+		sets[0].images = append(sets[0].images, imagetest.EncodeJPEG(b, imagetest.SynthPhoto(seed, 1000, 1000), 90))
 	}
 	if c := corpusFiles(b, 120); c != nil {
 		sets = append(sets, struct {
@@ -97,7 +98,7 @@ func onePHash(b *testing.B, data []byte) uint64 {
 
 // BenchmarkFingerprintStages splits the fast path's cost: decoding and hashing.
 func BenchmarkFingerprintStages(b *testing.B) {
-	data := encodeJPEG(b, synthPhoto(1, 1000, 1000), 90)
+	data := imagetest.EncodeJPEG(b, imagetest.SynthPhoto(1, 1000, 1000), 90)
 	cfg := DefaultHashConfig()
 	b.Run("decode", func(b *testing.B) {
 		for b.Loop() {

@@ -1,4 +1,4 @@
-package detection
+package imagematch
 
 import (
 	"cmp"
@@ -84,7 +84,7 @@ func (ix *Index) Add(hash uint64, id uint32) {
 // in length, a programming error.
 func (ix *Index) AddBatch(hashes []uint64, ids []uint32) {
 	if len(hashes) != len(ids) {
-		panic("detection: AddBatch with unequal lengths")
+		panic("imagematch: AddBatch with unequal lengths")
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()

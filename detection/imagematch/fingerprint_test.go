@@ -1,4 +1,4 @@
-package detection
+package imagematch
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"marketplace/detection/imagematch/imagetest"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -55,7 +56,7 @@ func pngOf(t testing.TB, img image.Image) []byte {
 // prepared64 returns the 64×64 grey picture the pHash of a synthetic photo is computed from.
 func prepared64(t testing.TB, seed uint64) *[64 * 64]uint8 {
 	t.Helper()
-	g := grayFromImage(synthPhoto(seed, 200+int(seed%7)*30, 150+int(seed%5)*40))
+	g := grayFromImage(imagetest.SynthPhoto(seed, 200+int(seed%7)*30, 150+int(seed%5)*40))
 	var f [64 * 64]float32
 	var p [64 * 64]uint8
 	g.resample(rectF{0, 0, float64(g.w), float64(g.h)}, 64, 64, f[:])
@@ -114,12 +115,12 @@ func TestPHashMatchesGoimagehash(t *testing.T) {
 // The known faults of goimagehash v1.1.0, shown on the library, and shown not to reach
 // our fingerprints.
 func TestGoimagehashPitfallsAvoided(t *testing.T) {
-	photo := synthPhoto(42, 192, 128)
+	photo := imagetest.SynthPhoto(42, 192, 128)
 	h := newTestHasher(t)
 	t.Run("SubImage at 64x64 hashes the wrong pixels in goimagehash, not here", func(t *testing.T) {
-		big := synthPhoto(43, 128, 128)
+		big := imagetest.SynthPhoto(43, 128, 128)
 		sub := big.SubImage(image.Rect(64, 64, 128, 128))
-		copied := toRGBA(sub) // the same pixels, bounds at (0,0)
+		copied := imagetest.ToRGBA(sub) // the same pixels, bounds at (0,0)
 		a, _ := goimagehash.PerceptionHash(sub)
 		b, _ := goimagehash.PerceptionHash(copied)
 		if a.GetHash() == b.GetHash() {
@@ -180,7 +181,7 @@ func TestGoimagehashPitfallsAvoided(t *testing.T) {
 
 func TestFingerprintEncoding(t *testing.T) {
 	h := newTestHasher(t)
-	fp := mustFingerprint(t, h, encodeJPEG(t, synthPhoto(7, 300, 200), 90))
+	fp := mustFingerprint(t, h, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(7, 300, 200), 90))
 	b, err := fp.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +213,7 @@ func TestFingerprintEncoding(t *testing.T) {
 
 func TestFingerprintKinds(t *testing.T) {
 	h := newTestHasher(t)
-	fp := mustFingerprint(t, h, encodeJPEG(t, synthPhoto(8, 320, 240), 90))
+	fp := mustFingerprint(t, h, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(8, 320, 240), 90))
 	names := map[string]bool{}
 	for _, hh := range fp.Hashes {
 		names[hh.Kind.String()] = true
@@ -229,18 +230,18 @@ func TestFingerprintKinds(t *testing.T) {
 
 func TestFingerprintInvariance(t *testing.T) {
 	h := newTestHasher(t)
-	photo := synthPhoto(11, 400, 300)
-	fp := mustFingerprint(t, h, encodeJPEG(t, photo, 92))
+	photo := imagetest.SynthPhoto(11, 400, 300)
+	fp := mustFingerprint(t, h, imagetest.EncodeJPEG(t, photo, 92))
 	ph := hashOf(t, fp, KindPHash)
 	rng := rand.New(rand.NewPCG(1, 2))
 	t.Run("mirror image matches the mirror hash", func(t *testing.T) {
-		m := mustFingerprint(t, h, encodeJPEG(t, alterMirror(photo, rng), 92))
+		m := mustFingerprint(t, h, imagetest.EncodeJPEG(t, alterMirror(photo, rng), 92))
 		if d := Distance(hashOf(t, m, KindPHash), hashOf(t, fp, KindPHashMirror)); d > 4 {
 			t.Errorf("distance %d", d)
 		}
 	})
 	t.Run("a solid border is trimmed", func(t *testing.T) {
-		b := mustFingerprint(t, h, encodeJPEG(t, alterBorder(photo, rng), 92))
+		b := mustFingerprint(t, h, imagetest.EncodeJPEG(t, alterBorder(photo, rng), 92))
 		if d := Distance(hashOf(t, b, KindPHash), ph); d > 4 {
 			t.Errorf("distance %d", d)
 		}
@@ -270,7 +271,7 @@ func TestFingerprintInvariance(t *testing.T) {
 // exifJPEG returns a JPEG with an APP1 EXIF segment carrying the given orientation.
 func exifJPEG(t testing.TB, img image.Image, orientation uint16, bigEndian bool) []byte {
 	t.Helper()
-	j := encodeJPEG(t, img, 92)
+	j := imagetest.EncodeJPEG(t, img, 92)
 	var bo binary.AppendByteOrder = binary.LittleEndian
 	tiff := []byte("II*\x00")
 	if bigEndian {
@@ -329,8 +330,8 @@ func storedAs(img *image.RGBA, o int) *image.RGBA {
 
 func TestEXIFOrientation(t *testing.T) {
 	h := newTestHasher(t)
-	photo := synthPhoto(21, 240, 160)
-	upright := mustFingerprint(t, h, encodeJPEG(t, photo, 92))
+	photo := imagetest.SynthPhoto(21, 240, 160)
+	upright := mustFingerprint(t, h, imagetest.EncodeJPEG(t, photo, 92))
 	for o := 1; o <= 8; o++ {
 		for _, be := range []bool{false, true} {
 			data := exifJPEG(t, storedAs(photo, o), uint16(o), be)
@@ -363,8 +364,8 @@ func TestEXIFOrientation(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	h := newTestHasher(t)
-	photo := synthPhoto(31, 300, 200)
-	good := encodeJPEG(t, photo, 90)
+	photo := imagetest.SynthPhoto(31, 300, 200)
+	good := imagetest.EncodeJPEG(t, photo, 90)
 	// hugePNG claims 100000×100000 in its header and has no pixel data.
 	hugePNG := func() []byte {
 		var b bytes.Buffer
@@ -472,7 +473,7 @@ func TestFastAndPlainAgree(t *testing.T) {
 	var inputs [][]byte
 	for seed := range uint64(60) {
 		w, h := 300+int(seed*37%900), 250+int(seed*53%700)
-		inputs = append(inputs, encodeJPEG(t, synthPhoto(seed, w, h), 85))
+		inputs = append(inputs, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(seed, w, h), 85))
 	}
 	generated := len(inputs)
 	inputs = append(inputs, corpusFiles(t, 0)...)

@@ -1,4 +1,4 @@
-package detection
+package imagematch
 
 import (
 	"encoding/json"
@@ -47,7 +47,7 @@ func HashFiles(w io.Writer, paths []string) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("detection: %d of %d files could not be hashed", failed, len(paths))
+		return fmt.Errorf("imagematch: %d of %d files could not be hashed", failed, len(paths))
 	}
 	return nil
 }

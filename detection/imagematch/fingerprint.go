@@ -1,4 +1,4 @@
-package detection
+package imagematch
 
 import (
 	"cmp"
@@ -153,10 +153,10 @@ const fingerprintVersion = 1
 // number of thumbnails (1 or 2) and their bytes.
 func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 	if len(f.Hashes) > 255 {
-		return nil, errors.New("detection: fingerprint has too many hashes")
+		return nil, errors.New("imagematch: fingerprint has too many hashes")
 	}
 	if len(f.Thumb) != ThumbSide*ThumbSide || (f.ThumbRaw != nil && len(f.ThumbRaw) != ThumbSide*ThumbSide) {
-		return nil, errors.New("detection: fingerprint thumbnail has the wrong size")
+		return nil, errors.New("imagematch: fingerprint thumbnail has the wrong size")
 	}
 	b := make([]byte, 0, 8+len(f.Hashes)*9+2*len(f.Thumb))
 	b = append(b, fingerprintVersion)
@@ -165,7 +165,7 @@ func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 	b = append(b, byte(len(f.Hashes)))
 	for _, h := range f.Hashes {
 		if !h.Kind.valid() {
-			return nil, fmt.Errorf("detection: fingerprint has unknown hash kind %d", h.Kind)
+			return nil, fmt.Errorf("imagematch: fingerprint has unknown hash kind %d", h.Kind)
 		}
 		b = append(b, byte(h.Kind))
 		b = binary.BigEndian.AppendUint64(b, h.Value)
@@ -184,7 +184,7 @@ func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes what MarshalBinary encoded. It returns an error, never
 // panics, on bytes that are not a fingerprint.
 func (f *Fingerprint) UnmarshalBinary(b []byte) error {
-	bad := func(what string) error { return fmt.Errorf("detection: bad fingerprint encoding: %s", what) }
+	bad := func(what string) error { return fmt.Errorf("imagematch: bad fingerprint encoding: %s", what) }
 	if len(b) < 1 || b[0] != fingerprintVersion {
 		return bad("version")
 	}

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package detection
+package imagematch
 
 /*
 #cgo LDFLAGS: -ljpeg

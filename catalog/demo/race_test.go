@@ -1,7 +1,0 @@
-//go:build race
-
-package demo
-
-// raceEnabled: under the race detector drawing is several times slower, so the tests draw
-// a smaller catalogue (`make bench` checks the full one).
-const raceEnabled = true
