@@ -285,6 +285,15 @@ func (s *Service) LatestScreening(ctx context.Context, listingID int64) (Screeni
 	return sc, postgres.Err(err, "screening")
 }
 
+// ScreeningTx reads, through tx, the completed screening screeningID of a listing, or its
+// latest one when screeningID is 0: the review opens a case in the transaction that records
+// the screening. Returns NotFound when there is none.
+func (s *Service) ScreeningTx(ctx context.Context, tx pgx.Tx, listingID, screeningID int64) (Screening, error) {
+	sc, err := scanScreening(tx.QueryRow(ctx, `SELECT `+screeningColumns+` FROM screenings
+		WHERE listing_id = $1 AND error = '' AND ($2 = 0 OR id = $2) ORDER BY id DESC LIMIT 1`, listingID, screeningID))
+	return sc, postgres.Err(err, "screening")
+}
+
 // Screenings returns every screening and failed attempt of a listing, newest first.
 func (s *Service) Screenings(ctx context.Context, listingID int64) ([]Screening, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+screeningColumns+` FROM screenings WHERE listing_id = $1 ORDER BY id DESC`, listingID)

@@ -42,8 +42,8 @@ type ImageSource interface {
 }
 
 // CaseOpener puts a held or blocked listing in the analysts' queue, inside the transaction
-// that records its screening and sets its status. The review part of this package
-// implements it; cmd wires it with SetCaseOpener.
+// that records its screening and sets its status. detection/review implements it and
+// registers itself with SetCaseOpener.
 type CaseOpener interface {
 	OpenCase(ctx context.Context, tx pgx.Tx, in CaseInput) error
 }
@@ -135,7 +135,8 @@ func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Servic
 	return s, nil
 }
 
-// SetCaseOpener sets who opens cases for held and blocked listings. Without one, such
+// SetCaseOpener sets who opens cases for held and blocked listings: review.NewService registers
+// itself here, the way this pipeline registers with licensing's changes. Without one, such
 // listings are still held or blocked, and the analysts find them by status.
 func (s *Service) SetCaseOpener(c CaseOpener) {
 	s.caseMu.Lock()

@@ -19,6 +19,7 @@ import (
 	"marketplace/catalog"
 	"marketplace/catalog/demo"
 	"marketplace/detection"
+	"marketplace/detection/review"
 	"marketplace/internal/auth"
 	"marketplace/internal/blob"
 	"marketplace/internal/postgres"
@@ -41,7 +42,7 @@ type Main struct {
 	Licensing *licensing.Service
 	Catalog   *catalog.Service
 	Detection *detection.Service
-	Review    *detection.Review
+	Review    *review.Service
 	Rules     *detection.RuleStore // the screening rules' configuration (/analyst/rules)
 	Store     *storefront.Store
 	Blobs     *blob.Bucket // image originals and renditions, at BLOB_URL
@@ -61,7 +62,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), detection.ReviewSchemas(), storefront.Schemas(), storefront.CheckoutSchemas())
+	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), review.Schemas(), storefront.Schemas(), storefront.CheckoutSchemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -104,10 +105,6 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Rules.OnChange(func(ctx context.Context, tx pgx.Tx, _, _ detection.RuleConfig) error {
 		return m.Detection.RescreenAll(ctx, tx)
 	})
-	m.Review = detection.NewReview(db, m.Catalog, detection.WithReviewLogger(m.Log.With("slice", "review")))
-	m.Review.SetLibrary(m.Detection)
-	m.Detection.SetCaseOpener(m.Review)
-	m.Catalog.SetScreeningSource(screenings{m.Detection})
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 	m.Store.SetPhotoChecker(m.photoChecker())
 
@@ -116,7 +113,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger: m.Log.With("slice", "checkout")}); err != nil {
 		return err
 	}
-	m.Review.SetOrders(m.Checkout) // a counterfeit decision flags the listing's paid orders for refund
+	// A counterfeit decision flags the listing's paid orders for refund; the review registers
+	// itself with the pipeline, which opens its cases.
+	m.Review = review.NewService(db, m.Catalog, m.Detection, review.WithOrders(m.Checkout),
+		review.WithLogger(m.Log.With("slice", "review")))
 	if m.Checkout.Mode() == storefront.PaymentTest {
 		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
 	}
@@ -234,7 +234,7 @@ func (m *Main) serve() error {
 	if err := detection.ScreeningRoutes(srv, m.Detection); err != nil {
 		return err
 	}
-	if err := detection.ReviewRoutes(srv, m.Review); err != nil {
+	if err := review.Routes(srv, m.Review); err != nil {
 		return err
 	}
 	if err := catalog.ImportRoutes(srv, m.Catalog); err != nil {

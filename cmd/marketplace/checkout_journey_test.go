@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"marketplace/catalog"
-	"marketplace/detection"
+	"marketplace/detection/review"
 	"marketplace/internal/browsertest"
 	"marketplace/internal/web"
 	"marketplace/licensing"
@@ -237,7 +237,7 @@ func TestCounterfeitDecisionRefundsPaidOrders(t *testing.T) {
 	}
 
 	reported, err := m.Review.Report(ctx, &web.Identity{UserID: fanUser.ID, Email: fanUser.Email, Role: web.RoleFan}, "127.0.0.1",
-		detection.ReportInput{ListingID: listing.ID, Reason: "the seams are wrong and the label is misspelt"})
+		review.ReportInput{ListingID: listing.ID, Reason: "the seams are wrong and the label is misspelt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestCounterfeitDecisionRefundsPaidOrders(t *testing.T) {
 	if _, err := m.Review.Claim(ctx, analyst, reported.CaseID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Review.Decide(ctx, analyst, reported.CaseID, detection.DecisionInput{Decision: detection.DecisionCounterfeit, Note: "confirmed fake"}); err != nil {
+	if _, err := m.Review.Decide(ctx, analyst, reported.CaseID, review.DecisionInput{Decision: review.DecisionCounterfeit, Note: "confirmed fake"}); err != nil {
 		t.Fatal(err)
 	}
 	o, _ = m.Checkout.Order(ctx, placed.OrderID)

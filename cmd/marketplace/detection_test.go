@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +63,22 @@ func TestDemoScreening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := store.PutImage(ctx, data)
+	// Saved again at another quality, it is a picture of its own: the screening must name the
+	// official reference it matched, not the listing's own copy.
+	decoded, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var resaved bytes.Buffer
+	if err := jpeg.Encode(&resaved, decoded, &jpeg.Options{Quality: 70}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := store.PutImage(ctx, resaved.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.ID == official {
+		t.Fatal("the resaved copy was stored as the official picture itself")
 	}
 	seller, err := m.Catalog.CreateSeller(ctx, catalog.NewSeller{Kind: catalog.SellerIndependent, Name: "Quick Flip Shirts", Country: "FR"})
 	if err != nil {
@@ -83,7 +98,7 @@ func TestDemoScreening(t *testing.T) {
 	sc, err := m.Catalog.Screening(ctx, l.ID)
 	if err != nil || sc == nil || sc.Verdict != detection.VerdictBlock || len(sc.Reasons) == 0 ||
 		sc.Reasons[0].Rule != detection.RuleOfficialPhotoUnlicensedSeller || len(sc.Matches) == 0 || sc.Matches[0].ImageID != official {
-		t.Fatalf("screening shown = %+v, %v", sc, err)
+		t.Fatalf("screening shown = %+v, %v (want a match naming the official picture %d, not the listing's %d)", sc, err, official, img.ID)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"marketplace/catalog"
 	"marketplace/catalog/demo"
 	"marketplace/detection"
+	"marketplace/detection/review"
 	"marketplace/internal/browsertest"
 	"marketplace/internal/money"
 )
@@ -58,7 +59,7 @@ func TestBrowserReviewLoop(t *testing.T) {
 	if fake.Status != catalog.StatusHeld && fake.Status != catalog.StatusBlocked {
 		t.Fatalf("the replica listing is %s (%s), not flagged", fake.Status, fake.StatusReason)
 	}
-	cases, err := m.Review.Cases(ctx, detection.CaseFilter{SellerID: fakes.ID})
+	cases, err := m.Review.Cases(ctx, review.CaseFilter{SellerID: fakes.ID})
 	if err != nil || len(cases) != 1 {
 		t.Fatalf("cases of the replica seller: %+v, %v", cases, err)
 	}

@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"marketplace/catalog"
+	"marketplace/detection"
 	"marketplace/internal/postgres/pgtest"
 	"marketplace/internal/web"
 	"marketplace/licensing"
@@ -24,7 +25,7 @@ func BenchmarkReviewAtScale(b *testing.B) {
 		n, _ = strconv.Atoi(s)
 	}
 	ctx := context.Background()
-	pool := pgtest.New(b, ReviewSchemas()...)
+	pool := pgtest.New(b, Schemas()...)
 	reg := licensing.NewService(pool)
 	for _, p := range []string{"PARIS2024", "LA28", "MILANOCORTINA2026", "OLYMPIC"} {
 		if _, err := reg.CreateProperty(ctx, reviewAdmin, licensing.Property{Code: p, Name: p, Marks: []licensing.Mark{{Text: p}}}); err != nil {
@@ -35,7 +36,11 @@ func BenchmarkReviewAtScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rv := NewReview(pool, cat)
+	pipeline, err := detection.NewService(pool, cat)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rv := NewService(pool, cat, pipeline)
 	start := time.Now()
 	for _, q := range []string{
 		`INSERT INTO users (email, role) SELECT 'analyst' || g || '@example.com', 'analyst' FROM generate_series(1, 20) g`,

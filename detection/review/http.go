@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"bytes"
@@ -30,20 +30,20 @@ import (
 //go:embed templates/review_*.html
 var reviewTemplates embed.FS
 
-//go:embed review_static/review.js review_static/review.css
+//go:embed static/review.js static/review.css
 var reviewStatic embed.FS
 
 // reviewHandler serves the analysts' pages and API, fans' reports and sellers' answers and
 // appeals.
 type reviewHandler struct {
-	rv  *Review
+	rv  *Service
 	srv *web.Server
 }
 
 // ReviewRoutes adds the review's pages and API to the server and makes the queue the analysts'
 // home. Analyst routes are for analysts and admins; reports are for anyone; answers and
 // appeals for the listing's seller.
-func ReviewRoutes(srv *web.Server, rv *Review) error {
+func Routes(srv *web.Server, rv *Service) error {
 	if err := srv.Pages.Add("review", reviewTemplates, "templates/review_*.html"); err != nil {
 		return err
 	}
@@ -223,19 +223,19 @@ func queueForm(c echo.Context) QueueForm {
 // --- pages ---
 
 // ReviewPage is the part of every review page with the helpers its templates use.
-type ReviewPage struct {
+type Page struct {
 	web.Page
 	now time.Time
 }
 
 // Age says how long ago t was, shortly: "3 d", "5 h", "12 min".
-func (p *ReviewPage) Age(t time.Time) string { return shortDuration(p.now.Sub(t)) }
+func (p *Page) Age(t time.Time) string { return shortDuration(p.now.Sub(t)) }
 
 // Dur formats a duration shortly.
-func (p *ReviewPage) Dur(d time.Duration) string { return shortDuration(d) }
+func (p *Page) Dur(d time.Duration) string { return shortDuration(d) }
 
 // Pct formats a share as a percentage, "–" when there is none.
-func (p *ReviewPage) Pct(f float64) string {
+func (p *Page) Pct(f float64) string {
 	if math.IsNaN(f) {
 		return "–"
 	}
@@ -243,7 +243,7 @@ func (p *ReviewPage) Pct(f float64) string {
 }
 
 // Has reports whether list has s.
-func (p *ReviewPage) Has(list []string, s string) bool { return slices.Contains(list, s) }
+func (p *Page) Has(list []string, s string) bool { return slices.Contains(list, s) }
 
 func shortDuration(d time.Duration) string {
 	switch {
@@ -258,13 +258,13 @@ func shortDuration(d time.Duration) string {
 	}
 }
 
-func (h *reviewHandler) page(title string) ReviewPage {
-	return ReviewPage{Page: web.Page{Title: title}, now: h.rv.now()}
+func (h *reviewHandler) page(title string) Page {
+	return Page{Page: web.Page{Title: title}, now: h.rv.now()}
 }
 
 // QueuePage is the analysts' queue.
 type QueuePage struct {
-	ReviewPage
+	Page
 	Form       QueueForm
 	Cases      []Case
 	Mine       []Case
@@ -305,7 +305,7 @@ func (h *reviewHandler) renderQueue(c echo.Context, status int, p *QueuePage) er
 }
 
 func (h *reviewHandler) queuePage(c echo.Context) error {
-	return h.renderQueue(c, http.StatusOK, &QueuePage{ReviewPage: h.page("Review queue"), Form: queueForm(c)})
+	return h.renderQueue(c, http.StatusOK, &QueuePage{Page: h.page("Review queue"), Form: queueForm(c)})
 }
 
 func (h *reviewHandler) claimForm(c echo.Context) error {
@@ -360,7 +360,7 @@ func (h *reviewHandler) bulkForm(c echo.Context) error {
 		ds, err = h.rv.DecideMany(c.Request().Context(), web.Caller(c), ids, in)
 	}
 	if msgs, status, ok := formMessages(err); ok {
-		return h.renderQueue(c, status, &QueuePage{ReviewPage: h.page("Review queue"), Errors: msgs, BulkNote: in.Note})
+		return h.renderQueue(c, status, &QueuePage{Page: h.page("Review queue"), Errors: msgs, BulkNote: in.Note})
 	} else if err != nil {
 		return err
 	}
@@ -392,7 +392,7 @@ type PriceCheck struct {
 
 // CasePage is one case with its evidence side by side.
 type CasePage struct {
-	ReviewPage
+	Page
 	Case      Case
 	Listing   catalog.Listing
 	Seller    catalog.Seller
@@ -434,7 +434,7 @@ func (h *reviewHandler) renderCase(c echo.Context, status int, id int64, p *Case
 
 // fillCasePage gathers the evidence of a case: photos beside their matches, the seller and
 // its links, the coverage answers, the price against the official one, and the history.
-func (r *Review) fillCasePage(ctx context.Context, p *CasePage) error {
+func (r *Service) fillCasePage(ctx context.Context, p *CasePage) error {
 	c := p.Case
 	var err error
 	if p.Listing, err = r.catalog.Listing(ctx, c.ListingID); err != nil {
@@ -494,7 +494,7 @@ func (r *Review) fillCasePage(ctx context.Context, p *CasePage) error {
 
 // coverage asks the registry, for each territory the listing ships to, whether its seller may
 // sell its property and category there (WORLD is asked for the country it ships from).
-func (r *Review) coverage(ctx context.Context, l catalog.Listing, s catalog.Seller) []CoverageRow {
+func (r *Service) coverage(ctx context.Context, l catalog.Listing, s catalog.Seller) []CoverageRow {
 	if l.Property == "" || l.Category == "" {
 		return []CoverageRow{{Error: "The listing claims no property and category, so there is no licence to check."}}
 	}
@@ -520,7 +520,7 @@ func (r *Review) coverage(ctx context.Context, l catalog.Listing, s catalog.Sell
 
 // priceCheck compares the listing's price with its claimed product's, or the product of the
 // official picture its photos match, in the listing's currency.
-func (r *Review) priceCheck(ctx context.Context, l catalog.Listing, ev CaseEvidence) *PriceCheck {
+func (r *Service) priceCheck(ctx context.Context, l catalog.Listing, ev CaseEvidence) *PriceCheck {
 	productID := l.ProductID
 	if productID == 0 {
 		for _, m := range ev.Matches {
@@ -560,7 +560,7 @@ func (h *reviewHandler) casePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderCase(c, http.StatusOK, id, &CasePage{ReviewPage: h.page("Case")})
+	return h.renderCase(c, http.StatusOK, id, &CasePage{Page: h.page("Case")})
 }
 
 func (h *reviewHandler) decisionForm(c echo.Context) error {
@@ -571,7 +571,7 @@ func (h *reviewHandler) decisionForm(c echo.Context) error {
 	in := DecisionInput{Decision: Decision(c.FormValue("decision")), Note: c.FormValue("note")}
 	d, err := h.rv.Decide(c.Request().Context(), web.Caller(c), id, in)
 	if msgs, status, ok := formMessages(err); ok {
-		return h.renderCase(c, status, id, &CasePage{ReviewPage: h.page("Case"), Form: in, Errors: msgs})
+		return h.renderCase(c, status, id, &CasePage{Page: h.page("Case"), Form: in, Errors: msgs})
 	} else if err != nil {
 		return err
 	}
@@ -593,8 +593,8 @@ func (h *reviewHandler) nextCase(ctx context.Context, analyst *web.Identity) int
 
 // MetricsPage is the brand-protection lead's view.
 type MetricsPage struct {
-	ReviewPage
-	M       ReviewMetrics
+	Page
+	M       Metrics
 	Chart   BarChart
 	Days    int
 	Windows []int
@@ -626,7 +626,7 @@ func (h *reviewHandler) metricsPage(c echo.Context) error {
 		windows = append(windows, days)
 		slices.Sort(windows)
 	}
-	return h.srv.Render(c, http.StatusOK, "review/review_metrics", &MetricsPage{ReviewPage: h.page("Review metrics"), M: m,
+	return h.srv.Render(c, http.StatusOK, "review/review_metrics", &MetricsPage{Page: h.page("Review metrics"), M: m,
 		Chart: m.RuleChart(), Days: days, Windows: windows})
 }
 
@@ -654,7 +654,7 @@ func (h *reviewHandler) static(c echo.Context) error {
 	if !ok {
 		return fault.New(fault.NotFound, "no such file")
 	}
-	b, err := reviewStatic.ReadFile("review_static/" + name)
+	b, err := reviewStatic.ReadFile("static/" + name)
 	if err != nil {
 		return err
 	}
@@ -664,7 +664,7 @@ func (h *reviewHandler) static(c echo.Context) error {
 
 // ReportFormPage is the "report a suspected fake" form.
 type ReportFormPage struct {
-	ReviewPage
+	Page
 	Listing catalog.Listing
 	Reason  string
 	Errors  map[string]string
@@ -690,7 +690,7 @@ func (h *reviewHandler) reportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.srv.Render(c, http.StatusOK, "review/review_report", &ReportFormPage{ReviewPage: h.page("Report a suspected fake"), Listing: l})
+	return h.srv.Render(c, http.StatusOK, "review/review_report", &ReportFormPage{Page: h.page("Report a suspected fake"), Listing: l})
 }
 
 func (h *reviewHandler) reportForm(c echo.Context) error {
@@ -706,7 +706,7 @@ func (h *reviewHandler) reportForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, web.LocalPath(c.FormValue("next"), "/"))
 	}
 	if msgs, status, ok := formMessages(err); ok {
-		return h.srv.Render(c, status, "review/review_report", &ReportFormPage{ReviewPage: h.page("Report a suspected fake"), Listing: l, Reason: reason, Errors: msgs})
+		return h.srv.Render(c, status, "review/review_report", &ReportFormPage{Page: h.page("Report a suspected fake"), Listing: l, Reason: reason, Errors: msgs})
 	} else if err != nil {
 		return err
 	}
@@ -716,7 +716,7 @@ func (h *reviewHandler) reportForm(c echo.Context) error {
 
 // SellerCasesPage shows a seller its cases: questions to answer, decisions to appeal.
 type SellerCasesPage struct {
-	ReviewPage
+	Page
 	Cases     []Case
 	Decisions []DecisionRecord
 	Errors    map[string]string
@@ -739,7 +739,7 @@ func (h *reviewHandler) renderSeller(c echo.Context, status int, p *SellerCasesP
 }
 
 func (h *reviewHandler) sellerPage(c echo.Context) error {
-	return h.renderSeller(c, http.StatusOK, &SellerCasesPage{ReviewPage: h.page("Questions and decisions about your listings")})
+	return h.renderSeller(c, http.StatusOK, &SellerCasesPage{Page: h.page("Questions and decisions about your listings")})
 }
 
 func (h *reviewHandler) answerForm(c echo.Context) error {
@@ -749,7 +749,7 @@ func (h *reviewHandler) answerForm(c echo.Context) error {
 	}
 	_, err = h.rv.Answer(c.Request().Context(), web.Caller(c), id, c.FormValue("answer"))
 	if msgs, status, ok := formMessages(err); ok {
-		return h.renderSeller(c, status, &SellerCasesPage{ReviewPage: h.page("Questions and decisions about your listings"), Errors: msgs, ErrorFor: "case-" + reviewID(id)})
+		return h.renderSeller(c, status, &SellerCasesPage{Page: h.page("Questions and decisions about your listings"), Errors: msgs, ErrorFor: "case-" + reviewID(id)})
 	} else if err != nil {
 		return err
 	}
@@ -764,7 +764,7 @@ func (h *reviewHandler) appealForm(c echo.Context) error {
 	}
 	_, err = h.rv.Appeal(c.Request().Context(), web.Caller(c), id, c.FormValue("note"))
 	if msgs, status, ok := formMessages(err); ok {
-		return h.renderSeller(c, status, &SellerCasesPage{ReviewPage: h.page("Questions and decisions about your listings"), Errors: msgs, ErrorFor: "decision-" + reviewID(id)})
+		return h.renderSeller(c, status, &SellerCasesPage{Page: h.page("Questions and decisions about your listings"), Errors: msgs, ErrorFor: "decision-" + reviewID(id)})
 	} else if err != nil {
 		return err
 	}
@@ -911,7 +911,7 @@ func (h *reviewHandler) apiBulk(c echo.Context) error {
 // MetricsJSON is the metrics in the API: durations in seconds, precision and shares as
 // fractions (null while nothing is decided).
 type MetricsJSON struct {
-	ReviewMetrics
+	Metrics
 	MedianSeconds int64              `json:"median_seconds_flag_to_decision"`
 	Backlog       BacklogJSON        `json:"backlog"`
 	Rules         []RuleMetricJSON   `json:"rules"`
@@ -946,7 +946,7 @@ func (h *reviewHandler) apiMetrics(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := MetricsJSON{ReviewMetrics: m, MedianSeconds: int64(m.MedianWait.Seconds()), Rules: []RuleMetricJSON{}, Properties: []PropertyMetricJS{},
+	out := MetricsJSON{Metrics: m, MedianSeconds: int64(m.MedianWait.Seconds()), Rules: []RuleMetricJSON{}, Properties: []PropertyMetricJS{},
 		Backlog: BacklogJSON{Open: m.Backlog.Open, Waiting: m.Backlog.Waiting, Unclaimed: m.Backlog.Unclaimed,
 			OldestSeconds: int64(m.Backlog.Oldest.Seconds()), MedianSeconds: int64(m.Backlog.Median.Seconds())}}
 	for _, r := range m.Rules {

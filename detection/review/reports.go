@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"marketplace/catalog"
+	"marketplace/detection"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
@@ -33,7 +34,7 @@ type ReportResult struct {
 // listings within ReportLimits.Window. Returns Invalid for a missing listing id or reason,
 // NotFound for a listing fans cannot see, Unprocessable for one already taken down, Conflict
 // for a second report of one listing, and RateLimited past the limit.
-func (r *Review) Report(ctx context.Context, caller *web.Identity, addr string, in ReportInput) (ReportResult, error) {
+func (r *Service) Report(ctx context.Context, caller *web.Identity, addr string, in ReportInput) (ReportResult, error) {
 	var bad fault.Fields
 	in.Reason = strings.TrimSpace(in.Reason)
 	if in.ListingID <= 0 {
@@ -83,7 +84,7 @@ func (r *Review) Report(ctx context.Context, caller *web.Identity, addr string, 
 		if recent >= limit {
 			return fault.New(fault.RateLimited, "you have sent %d reports in the last %s: please wait before sending more", recent, r.limits.Window)
 		}
-		caseID, err := r.openCase(ctx, tx, CaseInput{ListingID: l.ID}, SourceReport)
+		caseID, err := r.openCase(ctx, tx, detection.CaseInput{ListingID: l.ID}, SourceReport)
 		if err != nil {
 			return err
 		}
@@ -106,7 +107,7 @@ type FanReport struct {
 }
 
 // ReportsOfListing lists the reports on a listing, newest first.
-func (r *Review) ReportsOfListing(ctx context.Context, listingID int64) ([]FanReport, error) {
+func (r *Service) ReportsOfListing(ctx context.Context, listingID int64) ([]FanReport, error) {
 	rows, err := r.db.Query(ctx, `SELECT id, reason, user_id IS NULL, created_at FROM reports WHERE listing_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT 100`, listingID)
 	if err != nil {

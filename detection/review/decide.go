@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"context"
@@ -134,7 +134,7 @@ type Snapshot struct {
 // in one transaction. Returns Invalid for an unknown decision or a missing note, NotFound for
 // no such case, Conflict for a closed or unclaimed case, and Forbidden for a case another
 // analyst holds; in every such case nothing changes.
-func (r *Review) Decide(ctx context.Context, analyst *web.Identity, caseID int64, in DecisionInput) (DecisionRecord, error) {
+func (r *Service) Decide(ctx context.Context, analyst *web.Identity, caseID int64, in DecisionInput) (DecisionRecord, error) {
 	out, err := r.DecideMany(ctx, analyst, []int64{caseID}, in)
 	if err != nil {
 		return DecisionRecord{}, err
@@ -147,7 +147,7 @@ const MaxBulk = 200
 
 // DecideMany records one decision, with one note, on several cases the analyst holds: all of
 // them or, when any one cannot be decided, none (the error names it as case_ids[i]).
-func (r *Review) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs []int64, in DecisionInput) ([]DecisionRecord, error) {
+func (r *Service) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs []int64, in DecisionInput) ([]DecisionRecord, error) {
 	if analyst == nil || (analyst.Role != web.RoleAnalyst && analyst.Role != web.RoleAdmin) {
 		return nil, fault.New(fault.Forbidden, "only analysts decide cases")
 	}
@@ -210,7 +210,7 @@ func withField(err error, field string) error {
 }
 
 // decide checks and applies one decision inside tx.
-func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, caseID int64, in DecisionInput, suspended map[int64]bool) (DecisionRecord, error) {
+func (r *Service) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, caseID int64, in DecisionInput, suspended map[int64]bool) (DecisionRecord, error) {
 	c, err := scanCase(tx.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.id = $1 FOR UPDATE`, caseID))
 	if err != nil {
 		return DecisionRecord{}, postgres.Err(err, "case "+reviewID(caseID))
@@ -259,8 +259,8 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 			if err := r.learnCounterfeit(ctx, tx, c, l); err != nil {
 				return DecisionRecord{}, err
 			}
-		} else if r.library != nil {
-			if err := r.library.AddRemovedListingReferences(ctx, tx, l.ID, c.ID); err != nil {
+		} else {
+			if err := r.pipeline.AddRemovedListingReferences(ctx, tx, l.ID, c.ID); err != nil {
 				return DecisionRecord{}, fmt.Errorf("record listing %d's pictures as removed: %w", l.ID, err)
 			}
 		}
@@ -277,12 +277,8 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 				return DecisionRecord{}, err
 			}
 		}
-		if r.library != nil {
-			if err := r.library.AllowImages(ctx, tx, l.ID, c.ID); err != nil {
-				return DecisionRecord{}, fmt.Errorf("remember listing %d's images as authentic: %w", l.ID, err)
-			}
-		} else {
-			r.log.Warn("no counterfeit library wired: the authentic images are not remembered", "case_id", c.ID)
+		if err := r.pipeline.AllowImages(ctx, tx, l.ID, c.ID); err != nil {
+			return DecisionRecord{}, fmt.Errorf("remember listing %d's images as authentic: %w", l.ID, err)
 		}
 	}
 
@@ -329,15 +325,11 @@ func (r *Review) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, c
 
 // learnCounterfeit teaches the detector a counterfeit: the listing's images join the library,
 // the seller's other live listings are screened again, and paid orders are flagged.
-func (r *Review) learnCounterfeit(ctx context.Context, tx pgx.Tx, c Case, l catalog.Listing) error {
-	if r.library != nil {
-		for _, img := range l.Images {
-			if err := r.library.AddCounterfeitReference(ctx, tx, img.ID, c.ID); err != nil {
-				return fmt.Errorf("add image %d to the counterfeit library: %w", img.ID, err)
-			}
+func (r *Service) learnCounterfeit(ctx context.Context, tx pgx.Tx, c Case, l catalog.Listing) error {
+	for _, img := range l.Images {
+		if err := r.pipeline.AddCounterfeitReference(ctx, tx, img.ID, c.ID); err != nil {
+			return fmt.Errorf("add image %d to the counterfeit library: %w", img.ID, err)
 		}
-	} else {
-		r.log.Warn("no counterfeit library wired: the images are not learnt", "case_id", c.ID)
 	}
 	if err := r.forEachListing(ctx, l.SellerID, catalog.StatusLive, func(other catalog.Listing) error {
 		if other.ID == l.ID {
@@ -356,7 +348,7 @@ func (r *Review) learnCounterfeit(ctx context.Context, tx pgx.Tx, c Case, l cata
 }
 
 // suspend suspends a seller that reached the strike limit and takes all its listings down.
-func (r *Review) suspend(ctx context.Context, tx pgx.Tx, sellerID int64, strikes int, caseID int64) error {
+func (r *Service) suspend(ctx context.Context, tx pgx.Tx, sellerID int64, strikes int, caseID int64) error {
 	reason := fmt.Sprintf("%d strikes (the last from case %d)", strikes, caseID)
 	if err := r.catalog.SetSellerStatus(ctx, tx, sellerID, catalog.SellerSuspended, reason); err != nil {
 		return err
@@ -370,7 +362,7 @@ func (r *Review) suspend(ctx context.Context, tx pgx.Tx, sellerID int64, strikes
 }
 
 // forEachListing calls fn for each of a seller's listings with status ("" for all).
-func (r *Review) forEachListing(ctx context.Context, sellerID int64, status catalog.ListingStatus, fn func(catalog.Listing) error) error {
+func (r *Service) forEachListing(ctx context.Context, sellerID int64, status catalog.ListingStatus, fn func(catalog.Listing) error) error {
 	var after int64
 	for {
 		page, err := r.catalog.Listings(ctx, catalog.ListingFilter{SellerID: sellerID, Status: status, AfterID: after, Limit: 1000})
@@ -398,7 +390,7 @@ func imageIDs(l catalog.Listing) []int64 {
 }
 
 // DecisionsOfCase lists a case's decisions, oldest first.
-func (r *Review) DecisionsOfCase(ctx context.Context, caseID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfCase(ctx context.Context, caseID int64) ([]DecisionRecord, error) {
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.case_id = $1 ORDER BY d.decided_at, d.id`, caseID)
 	if err != nil {
 		return nil, err
@@ -407,7 +399,7 @@ func (r *Review) DecisionsOfCase(ctx context.Context, caseID int64) ([]DecisionR
 }
 
 // DecisionsOfListing lists every decision ever taken on a listing, newest first.
-func (r *Review) DecisionsOfListing(ctx context.Context, listingID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfListing(ctx context.Context, listingID int64) ([]DecisionRecord, error) {
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.listing_id = $1 ORDER BY d.decided_at DESC, d.id DESC`, listingID)
 	if err != nil {
 		return nil, err
@@ -416,7 +408,7 @@ func (r *Review) DecisionsOfListing(ctx context.Context, listingID int64) ([]Dec
 }
 
 // DecisionsOfSeller lists the decisions about a seller's listings, newest first.
-func (r *Review) DecisionsOfSeller(ctx context.Context, sellerID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfSeller(ctx context.Context, sellerID int64) ([]DecisionRecord, error) {
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.seller_id = $1 ORDER BY d.decided_at DESC, d.id DESC LIMIT 200`, sellerID)
 	if err != nil {
 		return nil, err
@@ -441,7 +433,7 @@ func sellerOf(caller *web.Identity) (int64, error) {
 // decision that is not about the caller's listings, Unprocessable for a decision that cannot
 // be appealed, Conflict when it was appealed already, is superseded, or the listing has an
 // open case, and Invalid for a missing note.
-func (r *Review) Appeal(ctx context.Context, caller *web.Identity, decisionID int64, note string) (Case, error) {
+func (r *Service) Appeal(ctx context.Context, caller *web.Identity, decisionID int64, note string) (Case, error) {
 	sellerID, err := sellerOf(caller)
 	if err != nil {
 		return Case{}, err
@@ -508,7 +500,7 @@ func (r *Review) Appeal(ctx context.Context, caller *web.Identity, decisionID in
 }
 
 // AppealOf returns the appeal of a decision, if any.
-func (r *Review) AppealOf(ctx context.Context, decisionID int64) (note string, at time.Time, ok bool, err error) {
+func (r *Service) AppealOf(ctx context.Context, decisionID int64) (note string, at time.Time, ok bool, err error) {
 	err = r.db.QueryRow(ctx, `SELECT note, created_at FROM appeals WHERE decision_id = $1`, decisionID).Scan(&note, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", time.Time{}, false, nil
@@ -519,7 +511,7 @@ func (r *Review) AppealOf(ctx context.Context, decisionID int64) (note string, a
 // Answer is the seller's reply to an analyst's question (a more_info decision); the case goes
 // back to the queue, still held by the analyst who asked. Returns NotFound for a case that is
 // not the caller's, Conflict for a case that waits for no answer, Invalid for an empty answer.
-func (r *Review) Answer(ctx context.Context, caller *web.Identity, caseID int64, answer string) (Case, error) {
+func (r *Service) Answer(ctx context.Context, caller *web.Identity, caseID int64, answer string) (Case, error) {
 	sellerID, err := sellerOf(caller)
 	if err != nil {
 		return Case{}, err

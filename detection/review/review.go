@@ -1,18 +1,18 @@
-package detection
-
-// Analyst review: the cases the screening pipeline and fans open, the queue analysts work,
-// their decisions and what each one does (takedown, strike, the counterfeit library, seller
-// suspension, refunds), sellers' answers and appeals, and the lead's metrics.
+// Package review is the analysts' side of detection: the cases the screening pipeline and fans
+// open, the queue analysts work, their decisions and what each one does (takedown, strike, the
+// counterfeit library, seller suspension, refunds), sellers' answers and appeals, and the
+// lead's metrics.
 //
-// Review owns the tables of the "review" schema. It reaches the catalogue only through
-// catalog.Service, and the rest of detection and the storefront's orders through the small
-// interfaces below, which cmd sets, so that it depends on neither.
+// It owns the tables of the "review" schema. It is a package of its own, above the pipeline
+// (detection) and the catalogue, because it changes with the analysts' work, not with how
+// pictures are matched or rules scored; it reaches them only through their exported services
+// (*detection.Service, *catalog.Service), and the storefront's orders through OrderFlagger.
+package review
 
 import (
 	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -24,35 +24,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"marketplace/catalog"
+	"marketplace/detection"
 	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
 	"marketplace/internal/web"
 )
 
-//go:embed review_migrations/*.sql
+//go:embed migrations/*.sql
 var reviewMigrations embed.FS
 
 // ReviewSchema is the review tables: cases, decisions, appeals, reports.
-var ReviewSchema = func() postgres.Schema {
-	sub, _ := fs.Sub(reviewMigrations, "review_migrations")
+var Schema = func() postgres.Schema {
+	sub, _ := fs.Sub(reviewMigrations, "migrations")
 	return postgres.Schema{Name: "review", FS: sub}
 }()
 
 // ReviewSchemas is the review schema after the ones it depends on (the screenings it reads).
-func ReviewSchemas() []postgres.Schema {
-	return append(Schemas(), ReviewSchema)
-}
-
-// CounterfeitLibrary is what a decision teaches the detector, inside the decision's
-// transaction: a counterfeit decision adds each of the listing's images to the
-// known-counterfeit references, an unauthorised_seller decision records the removed listing's
-// pictures (so the same photos from another seller count against it), and an authentic one
-// remembers that this seller may use these images. The screening pipeline (*Service)
-// implements it; cmd sets it with SetLibrary.
-type CounterfeitLibrary interface {
-	AddCounterfeitReference(ctx context.Context, tx pgx.Tx, imageID, caseID int64) error
-	AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error
-	AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error
+func Schemas() []postgres.Schema {
+	return append(detection.Schemas(), Schema)
 }
 
 // OrderFlagger flags the paid orders of a listing found counterfeit for refund and tells their
@@ -66,14 +55,14 @@ type OrderFlagger interface {
 const StrikeLimit = 3
 
 // Review is the analysts' side of detection.
-type Review struct {
-	db      *pgxpool.Pool
-	catalog *catalog.Service
-	library CounterfeitLibrary
-	orders  OrderFlagger
-	log     *slog.Logger
-	now     func() time.Time
-	limits  ReportLimits
+type Service struct {
+	db       *pgxpool.Pool
+	catalog  *catalog.Service
+	pipeline *detection.Service // screenings, and the counterfeit library decisions teach
+	orders   OrderFlagger
+	log      *slog.Logger
+	now      func() time.Time
+	limits   ReportLimits
 }
 
 // ReportLimits bound fans' reports: per reporter (an account, or an address for anonymous
@@ -89,38 +78,30 @@ type ReportLimits struct {
 var DefaultReportLimits = ReportLimits{Window: time.Hour, PerAccount: 20, PerAddress: 5, ReasonMaxLen: 1000}
 
 // ReviewOption configures a Review.
-type ReviewOption func(*Review)
-
-// WithLibrary sets the counterfeit library decisions teach.
-func WithLibrary(l CounterfeitLibrary) ReviewOption { return func(r *Review) { r.library = l } }
+type Option func(*Service)
 
 // WithOrders sets who flags paid orders of counterfeit listings.
-func WithOrders(o OrderFlagger) ReviewOption { return func(r *Review) { r.orders = o } }
+func WithOrders(o OrderFlagger) Option { return func(r *Service) { r.orders = o } }
 
 // WithReviewLogger sets the logger.
-func WithReviewLogger(l *slog.Logger) ReviewOption { return func(r *Review) { r.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(r *Service) { r.log = l } }
 
 // WithReviewClock replaces time.Now for ages shown on pages, for tests.
-func WithReviewClock(now func() time.Time) ReviewOption { return func(r *Review) { r.now = now } }
+func WithClock(now func() time.Time) Option { return func(r *Service) { r.now = now } }
 
 // WithReportLimits replaces DefaultReportLimits.
-func WithReportLimits(l ReportLimits) ReviewOption { return func(r *Review) { r.limits = l } }
+func WithReportLimits(l ReportLimits) Option { return func(r *Service) { r.limits = l } }
 
-// NewReview returns the review over db and the catalogue.
-func NewReview(db *pgxpool.Pool, cat *catalog.Service, opts ...ReviewOption) *Review {
-	r := &Review{db: db, catalog: cat, log: slog.Default(), now: time.Now, limits: DefaultReportLimits}
+// NewService returns the review over db, the catalogue and the screening pipeline, whose
+// screenings cases show and whose counterfeit library decisions teach.
+func NewService(db *pgxpool.Pool, cat *catalog.Service, pipeline *detection.Service, opts ...Option) *Service {
+	r := &Service{db: db, catalog: cat, pipeline: pipeline, log: slog.Default(), now: time.Now, limits: DefaultReportLimits}
 	for _, o := range opts {
 		o(r)
 	}
+	pipeline.SetCaseOpener(r)
 	return r
 }
-
-// SetLibrary and SetOrders wire the review after construction, for cmd, where the
-// pipeline and checkout may be built after it.
-func (r *Review) SetLibrary(l CounterfeitLibrary) { r.library = l }
-
-// SetOrders sets who flags paid orders of counterfeit listings.
-func (r *Review) SetOrders(o OrderFlagger) { r.orders = o }
 
 // CaseStatus is where a case stands: open (in the queue), waiting (for the seller's answer to
 // an analyst's question), closed (decided).
@@ -228,12 +209,12 @@ func scanCase(row pgx.Row, extra ...any) (Case, error) {
 // pipeline's transaction. While the listing has a case that is not closed, it raises that case
 // to this screening instead (the higher score stays), so calling it again changes nothing more.
 // Returns NotFound when the listing does not exist and Invalid for a score outside 0-100.
-func (r *Review) OpenCase(ctx context.Context, tx pgx.Tx, in CaseInput) error {
+func (r *Service) OpenCase(ctx context.Context, tx pgx.Tx, in detection.CaseInput) error {
 	_, err := r.openCase(ctx, tx, in, SourceScreening)
 	return err
 }
 
-func (r *Review) openCase(ctx context.Context, tx pgx.Tx, in CaseInput, source CaseSource) (int64, error) {
+func (r *Service) openCase(ctx context.Context, tx pgx.Tx, in detection.CaseInput, source CaseSource) (int64, error) {
 	if in.Score < 0 || in.Score > 100 {
 		return 0, fault.Validation("the case is not valid", fault.Field("score", "must be from 0 to 100"))
 	}
@@ -244,8 +225,7 @@ func (r *Review) openCase(ctx context.Context, tx pgx.Tx, in CaseInput, source C
 	// The screening is read in the caller's transaction: the pipeline opens the case in the
 	// transaction that records it. A report takes the listing's latest screening.
 	ev := CaseEvidence{Reasons: []CaseReason{}, Matches: []CaseMatch{}}
-	sc, err := scanScreening(tx.QueryRow(ctx, `SELECT `+screeningColumns+` FROM screenings
-		WHERE listing_id = $1 AND error = '' AND ($2 = 0 OR id = $2) ORDER BY id DESC LIMIT 1`, l.ID, in.ScreeningID))
+	sc, err := r.pipeline.ScreeningTx(ctx, tx, l.ID, in.ScreeningID)
 	switch {
 	case err == nil:
 		in.ScreeningID = sc.ID
@@ -259,7 +239,7 @@ func (r *Review) openCase(ctx context.Context, tx pgx.Tx, in CaseInput, source C
 			ev.Matches = append(ev.Matches, CaseMatch{ImageID: m.ImageID, RefImageID: m.RefImageID, Kind: m.Kind, Distance: m.Distance,
 				ProductID: m.ProductID, LicenseeID: m.LicenseeID, SellerID: m.SellerID, CaseID: m.CaseID})
 		}
-	case errors.Is(err, pgx.ErrNoRows):
+	case fault.Is(err, fault.NotFound):
 		if in.ScreeningID != 0 {
 			return 0, fault.New(fault.NotFound, "screening %d of listing %d not found", in.ScreeningID, l.ID)
 		}
@@ -319,7 +299,7 @@ type CaseFilter struct {
 }
 
 // Cases lists cases, highest priority (score raised by reports) then oldest first.
-func (r *Review) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
+func (r *Service) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if f.Status == "" {
 		f.Status = CaseOpen
 	}
@@ -367,7 +347,7 @@ func (r *Review) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 }
 
 // KnownRules lists the rules that have flagged any case, for the queue's filter.
-func (r *Review) KnownRules(ctx context.Context) ([]string, error) {
+func (r *Service) KnownRules(ctx context.Context) ([]string, error) {
 	rows, err := r.db.Query(ctx, `SELECT DISTINCT rule FROM cases, unnest(rules) AS rule ORDER BY 1 LIMIT 200`)
 	if err != nil {
 		return nil, err
@@ -386,7 +366,7 @@ type Backlog struct {
 }
 
 // Backlog counts open and waiting cases and gives the age of the oldest open one.
-func (r *Review) Backlog(ctx context.Context) (Backlog, error) {
+func (r *Service) Backlog(ctx context.Context) (Backlog, error) {
 	var b Backlog
 	var median *time.Time
 	err := r.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'waiting'),
@@ -408,7 +388,7 @@ func (r *Review) Backlog(ctx context.Context) (Backlog, error) {
 }
 
 // Case returns one case. Returns NotFound when there is none.
-func (r *Review) Case(ctx context.Context, id int64) (Case, error) {
+func (r *Service) Case(ctx context.Context, id int64) (Case, error) {
 	c, err := scanCase(r.db.QueryRow(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id WHERE c.id = $1`, id), new(string))
 	if err != nil {
 		return Case{}, postgres.Err(err, "case "+reviewID(id))
@@ -421,7 +401,7 @@ func (r *Review) Case(ctx context.Context, id int64) (Case, error) {
 // one already holds changes nothing. Returns NotFound for no such case, Conflict when another
 // analyst holds it or it is closed, and Forbidden for the analyst whose decision an appeal
 // case is about.
-func (r *Review) Claim(ctx context.Context, analyst *web.Identity, id int64) (Case, error) {
+func (r *Service) Claim(ctx context.Context, analyst *web.Identity, id int64) (Case, error) {
 	if analyst == nil || (analyst.Role != web.RoleAnalyst && analyst.Role != web.RoleAdmin) {
 		return Case{}, fault.New(fault.Forbidden, "only analysts claim cases")
 	}
@@ -450,7 +430,7 @@ func (r *Review) Claim(ctx context.Context, analyst *web.Identity, id int64) (Ca
 
 // Release gives back a case the analyst holds, so another can claim it. Returns Conflict when
 // the analyst does not hold it.
-func (r *Review) Release(ctx context.Context, analyst *web.Identity, id int64) error {
+func (r *Service) Release(ctx context.Context, analyst *web.Identity, id int64) error {
 	tag, err := r.db.Exec(ctx, `UPDATE cases SET claimed_by = NULL, claimed_email = '', claimed_at = NULL
 		WHERE id = $1 AND claimed_by = $2 AND status <> 'closed'`, id, analyst.UserID)
 	if err != nil {
@@ -466,7 +446,7 @@ func (r *Review) Release(ctx context.Context, analyst *web.Identity, id int64) e
 }
 
 // CasesOfSeller lists a seller's cases, newest first, for the seller's own page.
-func (r *Review) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, error) {
+func (r *Service) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, error) {
 	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id
 		WHERE c.seller_id = $1 ORDER BY c.opened_at DESC, c.id DESC LIMIT 200`, sellerID)
 	if err != nil {
@@ -482,7 +462,7 @@ func (r *Review) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, err
 
 // Question returns the analysts' open question about a listing (a more_info decision waiting
 // for the seller's answer), for the listing's page; "" when there is none.
-func (r *Review) Question(ctx context.Context, listingID int64) (string, error) {
+func (r *Service) Question(ctx context.Context, listingID int64) (string, error) {
 	var q string
 	err := r.db.QueryRow(ctx, `SELECT question FROM cases WHERE listing_id = $1 AND status = 'waiting'`, listingID).Scan(&q)
 	if err == pgx.ErrNoRows {

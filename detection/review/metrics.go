@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 // ReviewMetrics is what the brand-protection lead watches: how each rule performs, how fast
 // cases are decided, who decides them, and where the fakes are.
-type ReviewMetrics struct {
+type Metrics struct {
 	Since      time.Time        `json:"since"`
 	Days       int              `json:"days"`
 	Rules      []RuleMetric     `json:"rules"`
@@ -57,11 +57,11 @@ type PropertyMetric struct {
 
 // Metrics computes the metrics over the cases opened (and the decisions taken) in the last
 // days days (1 to 3650).
-func (r *Review) Metrics(ctx context.Context, days int) (ReviewMetrics, error) {
+func (r *Service) Metrics(ctx context.Context, days int) (Metrics, error) {
 	if days < 1 || days > 3650 {
 		days = 30
 	}
-	m := ReviewMetrics{Days: days, Since: r.now().Add(-time.Duration(days) * 24 * time.Hour), Sources: map[string]int{}}
+	m := Metrics{Days: days, Since: r.now().Add(-time.Duration(days) * 24 * time.Hour), Sources: map[string]int{}}
 	b := &pgx.Batch{}
 	// Appeal cases repeat their original's rules; counting them would count one flag twice.
 	b.Queue(`SELECT rule, count(*), count(c.decision), count(*) FILTER (WHERE c.decision IN ('counterfeit', 'unauthorised_seller'))
@@ -133,7 +133,7 @@ func ratio(a, b int) float64 {
 // WriteCSV writes the metrics as one table, a row per figure: section, name, then the
 // figure's columns (value, decided, confirmed, share). Shares are fractions with 4 decimals,
 // empty when there is nothing to divide by; durations are in seconds.
-func (m ReviewMetrics) WriteCSV(w io.Writer) error {
+func (m Metrics) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	share := func(f float64) string {
 		if math.IsNaN(f) {
@@ -197,7 +197,7 @@ type Bar struct {
 }
 
 // RuleChart draws flags per rule, with the confirmed part highlighted.
-func (m ReviewMetrics) RuleChart() BarChart {
+func (m Metrics) RuleChart() BarChart {
 	c := BarChart{Title: "Flags per rule", Caption: "Cases each rule flagged; the dark part was decided counterfeit or unauthorised.",
 		Width: 760, LabelW: 250, LabelX: 242, TotalLabel: "flags", Part: "confirmed"}
 	maxV := 1

@@ -1,9 +1,7 @@
-package detection
+package review
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -14,7 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"marketplace/catalog"
+	"marketplace/detection"
+	"marketplace/detection/imagematch/imagetest"
 	"marketplace/internal/auth"
+	"marketplace/internal/blob"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
@@ -31,7 +32,7 @@ type reviewWorld struct {
 	pool     *pgxpool.Pool
 	reg      *licensing.Service
 	cat      *catalog.Service
-	rv       *Review
+	rv       *Service
 	accounts *auth.Service
 	a1, a2   *web.Identity // analysts
 	a3       *web.Identity
@@ -40,9 +41,9 @@ type reviewWorld struct {
 
 var reviewAdmin = &web.Identity{UserID: 0, Email: "admin@example.com", Role: web.RoleAdmin}
 
-func newReviewWorld(t *testing.T, opts ...ReviewOption) *reviewWorld {
+func newReviewWorld(t *testing.T, opts ...Option) *reviewWorld {
 	t.Helper()
-	pool := pgtest.New(t, ReviewSchemas()...)
+	pool := pgtest.New(t, Schemas()...)
 	ctx := context.Background()
 	reg := licensing.NewService(pool)
 	for _, p := range []licensing.Property{
@@ -53,12 +54,21 @@ func newReviewWorld(t *testing.T, opts ...ReviewOption) *reviewWorld {
 			t.Fatal(err)
 		}
 	}
-	cat, err := catalog.NewService(pool, reg)
+	blobs, err := blob.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	cat, err := catalog.NewService(pool, reg, catalog.WithBlobs(blobs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &reviewWorld{t: t, ctx: ctx, pool: pool, reg: reg, cat: cat, accounts: auth.NewService(pool, auth.DefaultLimits)}
-	w.rv = NewReview(pool, cat, opts...)
+	pipeline, err := detection.NewService(pool, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.rv = NewService(pool, cat, pipeline, opts...)
 	w.a1 = w.user("ana@example.com", web.RoleAnalyst, 0)
 	w.a2 = w.user("bob@example.com", web.RoleAnalyst, 0)
 	w.a3 = w.user("cleo@example.com", web.RoleAnalyst, 0)
@@ -89,18 +99,16 @@ func (w *reviewWorld) seller(name string, n catalog.NewSeller) catalog.Seller {
 	return s
 }
 
-// image stores a distinct picture record (the review never reads the bytes).
+// image stores a distinct picture through the catalogue: decisions fingerprint it for the
+// counterfeit library.
 func (w *reviewWorld) image() int64 {
 	w.t.Helper()
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], uint64(w.imgSeq.Add(1)))
-	sum := sha256.Sum256(append([]byte(w.t.Name()), seed[:]...))
-	var id int64
-	if err := w.pool.QueryRow(w.ctx, `INSERT INTO images (sha256, blob_key, content_type, width, height, bytes)
-		VALUES ($1, 'test', 'image/jpeg', 640, 640, 1000) RETURNING id`, sum[:]).Scan(&id); err != nil {
+	seed := uint64(w.imgSeq.Add(1))
+	img, err := w.cat.PutImage(w.ctx, imagetest.EncodeJPEG(w.t, imagetest.SynthPhoto(seed*7919, 320, 240), 85))
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	return id
+	return img.ID
 }
 
 // listing creates a listing and sets its status as screening would.
@@ -158,9 +166,9 @@ func (w *reviewWorld) screen(listingID int64, score int, rules ...string) {
 	if score >= 70 {
 		verdict = "block"
 	}
-	reasons := []Reason{}
+	reasons := []detection.Reason{}
 	for _, r := range rules {
-		reasons = append(reasons, Reason{Rule: r, Weight: 30, Detail: "hit " + r})
+		reasons = append(reasons, detection.Reason{Rule: r, Weight: 30, Detail: "hit " + r})
 	}
 	w.tx(func(tx pgx.Tx) error {
 		var id int64
@@ -168,7 +176,7 @@ func (w *reviewWorld) screen(listingID int64, score int, rules ...string) {
 			VALUES ($1, $2, $3, 'held', $4, '[]') RETURNING id`, listingID, score, verdict, reasons).Scan(&id); err != nil {
 			return err
 		}
-		return w.rv.OpenCase(w.ctx, tx, CaseInput{ListingID: listingID, ScreeningID: id, Score: score, Verdict: verdict, Reason: "test"})
+		return w.rv.OpenCase(w.ctx, tx, detection.CaseInput{ListingID: listingID, ScreeningID: id, Score: score, Verdict: verdict, Reason: "test"})
 	})
 }
 
@@ -361,7 +369,7 @@ func TestClaimRaceHasExactlyOneWinner(t *testing.T) {
 func TestQueueOrderFiltersAndBacklog(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	w := newReviewWorld(t, WithReviewClock(func() time.Time { return now }))
+	w := newReviewWorld(t, WithClock(func() time.Time { return now }))
 	s1 := w.seller("One", catalog.NewSeller{})
 	s2 := w.seller("Two", catalog.NewSeller{})
 	_, low := w.flagged(s1.ID, "Low", "LA28", 35, "young_seller")
@@ -430,15 +438,15 @@ func TestOpenCaseIsIdempotentWhileOpen(t *testing.T) {
 		t.Fatalf("case after re-screens: score %d rules %v", got.Score, got.Rules)
 	}
 	err := postgres.Tx(w.ctx, w.pool, func(tx pgx.Tx) error {
-		return w.rv.OpenCase(w.ctx, tx, CaseInput{ListingID: l.ID, Score: 101})
+		return w.rv.OpenCase(w.ctx, tx, detection.CaseInput{ListingID: l.ID, Score: 101})
 	})
 	wantCode(t, err, fault.Invalid)
 	err = postgres.Tx(w.ctx, w.pool, func(tx pgx.Tx) error {
-		return w.rv.OpenCase(w.ctx, tx, CaseInput{ListingID: 987654, Score: 50})
+		return w.rv.OpenCase(w.ctx, tx, detection.CaseInput{ListingID: 987654, Score: 50})
 	})
 	wantCode(t, err, fault.NotFound)
 	err = postgres.Tx(w.ctx, w.pool, func(tx pgx.Tx) error {
-		return w.rv.OpenCase(w.ctx, tx, CaseInput{ListingID: l.ID, ScreeningID: 987654, Score: 50})
+		return w.rv.OpenCase(w.ctx, tx, detection.CaseInput{ListingID: l.ID, ScreeningID: 987654, Score: 50})
 	})
 	wantCode(t, err, fault.NotFound)
 }

@@ -1,4 +1,4 @@
-package detection
+package review
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func newReviewHTTP(t *testing.T) *reviewHTTP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ReviewRoutes(srv, w.rv); err != nil {
+	if err := Routes(srv, w.rv); err != nil {
 		t.Fatal(err)
 	}
 	w.srv = srv
