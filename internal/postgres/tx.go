@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,8 +51,7 @@ func TxWithOptions(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, 
 		if attempt == txAttempts {
 			return fmt.Errorf("transaction failed %d times: %w", attempt, err)
 		}
-		// Full jitter around the mean: anywhere in [backoff/2, 3·backoff/2).
-		t := time.NewTimer(backoff/2 + rand.N(backoff))
+		t := time.NewTimer(jitter(backoff))
 		select {
 		case <-ctx.Done():
 			t.Stop()
