@@ -302,7 +302,7 @@ func (s *Service) AddCounterfeitReference(ctx context.Context, tx pgx.Tx, imageI
 // seller sellerID), which an analyst took down in case caseID for a reason other than a
 // counterfeit: the same photos from another seller then count against that seller.
 func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error {
-	l, err := s.catalog.Listing(ctx, listingID)
+	l, err := s.catalog.ListingTx(ctx, tx, listingID)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, li
 func (s *Service) addListingReference(ctx context.Context, tx pgx.Tx, kind string, imageID, caseID, listingID, sellerID int64) error {
 	// The picture must have a fingerprint to be matched; a listing's pictures normally have
 	// one since its screening.
-	if _, err := s.Fingerprint(ctx, imageID); err != nil {
+	if _, err := s.fingerprint(ctx, tx, imageID); err != nil {
 		if fault.CodeOf(err) == fault.Unprocessable {
 			return fault.Wrap(fault.Unprocessable, err, "image %d cannot be a reference: it could not be fingerprinted", imageID)
 		}

@@ -190,6 +190,9 @@ func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfi
 	if actor != nil {
 		by = actor.Email
 	}
+	// The transaction may run twice (postgres.Tx): it sets cfg.Version, so it compares the
+	// version the edit started from, kept here.
+	editedFrom := cfg.Version
 	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		// One save at a time: the lock is held to the end of the transaction.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('detection_rule_settings'))`); err != nil {
@@ -199,8 +202,8 @@ func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfi
 		if err != nil {
 			return err
 		}
-		if cfg.Version != before.Version {
-			return fault.New(fault.Conflict, "the rules were changed (now version %d) since version %d was opened; reload and apply your changes again", before.Version, cfg.Version)
+		if editedFrom != before.Version {
+			return fault.New(fault.Conflict, "the rules were changed (now version %d) since version %d was opened; reload and apply your changes again", before.Version, editedFrom)
 		}
 		cfg.Version = before.Version + 1
 		for _, d := range RuleDefs {

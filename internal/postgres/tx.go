@@ -75,3 +75,11 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// TxOnce runs fn in one read-committed transaction like Tx, but never runs it again: for a
+// transaction that cannot be repeated, because fn consumes something it cannot get back (a
+// file streamed into COPY) or has effects outside the transaction that a second run would
+// double. A serialization failure or deadlock is returned to the caller like any other error.
+func TxOnce(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, pool, fn)
+}
