@@ -548,65 +548,67 @@ func (c *copySource) Values() ([]any, error) {
 
 func (c *copySource) Err() error { return c.err }
 
-// apply runs the import inside one transaction; a bad line rolls everything back.
+// apply runs the import inside one transaction; a bad line rolls everything back. The
+// transaction is never run again (postgres.TxOnce rather than Tx): it streams src into COPY,
+// which cannot be read twice, and stores pictures and reports progress outside it.
 func (r *importRun) apply(ctx context.Context, src rowSource) error {
 	started := time.Now()
 	r.coverage = map[coverageKey]coverageVerdict{}
 	r.imageUsed = map[string]bool{}
-	tx, err := r.s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	// Sorts and hashes over the whole file stay in memory; one import of a licensee at a time
-	// (two at once would race for the same SKUs).
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, importLockSpace, int32(r.imp.LicenseeID)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (
-		line int NOT NULL, product_key text NOT NULL, sku text NOT NULL, gtin text NOT NULL, size text NOT NULL,
-		colour text NOT NULL, stock int NOT NULL, property text NOT NULL, category text NOT NULL, territories text[] NOT NULL,
-		langs text[] NOT NULL, titles text[] NOT NULL, descs text[] NOT NULL, currencies text[] NOT NULL, amounts bigint[] NOT NULL,
-		currency text NOT NULL, images text[], image_ids bigint[], slug text NOT NULL, listing_slug text NOT NULL
-	) ON COMMIT DROP`); err != nil {
-		return err
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"line", "product_key", "sku", "gtin", "size", "colour",
-		"stock", "property", "category", "territories", "langs", "titles", "descs", "currencies", "amounts", "currency",
-		"images", "image_ids", "slug", "listing_slug"}, &copySource{ctx: ctx, r: r, src: src})
-	if err != nil {
-		return err
-	}
-	r.s.log.Debug("catalog: import read", "import", r.imp.ID, "lines", r.lines.Load(), "ms", time.Since(started).Milliseconds())
-	r.phase.Store(PhaseChecking)
-	if err := r.checkAcross(ctx, tx); err != nil {
-		return err
-	}
-	r.s.log.Debug("catalog: import checked", "import", r.imp.ID, "ms", time.Since(started).Milliseconds())
-	if r.rejected.Load() > 0 || len(r.errs) > 0 {
+	err := postgres.TxOnce(ctx, r.s.db, func(tx pgx.Tx) error {
+		// Sorts and hashes over the whole file stay in memory; one import of a licensee at a
+		// time (two at once would race for the same SKUs).
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, importLockSpace, int32(r.imp.LicenseeID)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (
+			line int NOT NULL, product_key text NOT NULL, sku text NOT NULL, gtin text NOT NULL, size text NOT NULL,
+			colour text NOT NULL, stock int NOT NULL, property text NOT NULL, category text NOT NULL, territories text[] NOT NULL,
+			langs text[] NOT NULL, titles text[] NOT NULL, descs text[] NOT NULL, currencies text[] NOT NULL, amounts bigint[] NOT NULL,
+			currency text NOT NULL, images text[], image_ids bigint[], slug text NOT NULL, listing_slug text NOT NULL
+		) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"line", "product_key", "sku", "gtin", "size", "colour",
+			"stock", "property", "category", "territories", "langs", "titles", "descs", "currencies", "amounts", "currency",
+			"images", "image_ids", "slug", "listing_slug"}, &copySource{ctx: ctx, r: r, src: src})
+		if err != nil {
+			return err
+		}
+		r.s.log.Debug("catalog: import read", "import", r.imp.ID, "lines", r.lines.Load(), "ms", time.Since(started).Milliseconds())
+		r.phase.Store(PhaseChecking)
+		if err := r.checkAcross(ctx, tx); err != nil {
+			return err
+		}
+		r.s.log.Debug("catalog: import checked", "import", r.imp.ID, "ms", time.Since(started).Milliseconds())
+		if r.rejected.Load() > 0 || len(r.errs) > 0 {
+			return errRollBack
+		}
+		if r.lines.Load() == 0 {
+			return fault.Validation("the file has no product line", fault.FieldError{Field: "file", Line: 2, Message: "the file has a header but no product line"})
+		}
+		if r.dryRun {
+			return errRollBack
+		}
+		r.phase.Store(PhaseImages)
+		if err := r.storeImages(ctx, tx); err != nil {
+			return err
+		}
+		r.phase.Store(PhaseWriting)
+		return r.write(ctx, tx)
+	})
+	if errors.Is(err, errRollBack) {
 		return nil
 	}
-	if r.lines.Load() == 0 {
-		return fault.Validation("the file has no product line", fault.FieldError{Field: "file", Line: 2, Message: "the file has a header but no product line"})
-	}
-	if r.dryRun {
-		return nil
-	}
-	r.phase.Store(PhaseImages)
-	if err := r.storeImages(ctx, tx); err != nil {
-		return err
-	}
-	r.phase.Store(PhaseWriting)
-	if err := r.write(ctx, tx); err != nil {
-		return err
-	}
-	err = tx.Commit(ctx)
-	r.s.log.Debug("catalog: import committed", "import", r.imp.ID, "ms", time.Since(started).Milliseconds())
+	r.s.log.Debug("catalog: import committed", "import", r.imp.ID, "ms", time.Since(started).Milliseconds(), "err", err)
 	return err
 }
+
+// errRollBack ends an import's transaction without writing: a bad line, or a dry run.
+var errRollBack = errors.New("catalog: import rolled back")
 
 // checkAcross runs the checks that need more than one line, and groups lines into products.
 func (r *importRun) checkAcross(ctx context.Context, tx pgx.Tx) error {

@@ -52,11 +52,21 @@ func scanListing(row pgx.Row) (Listing, error) {
 
 // Listing returns one listing, whatever its status, with its images.
 func (s *Service) Listing(ctx context.Context, id int64) (Listing, error) {
-	l, err := scanListing(s.db.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.id = $1`, id))
+	return s.listing(ctx, s.db, id)
+}
+
+// ListingTx is Listing read inside tx (the caller's transaction, such as an analyst's
+// decision), so that it sees what tx sees. Returns NotFound when there is none.
+func (s *Service) ListingTx(ctx context.Context, tx pgx.Tx, id int64) (Listing, error) {
+	return s.listing(ctx, tx, id)
+}
+
+func (s *Service) listing(ctx context.Context, q querier, id int64) (Listing, error) {
+	l, err := scanListing(q.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.id = $1`, id))
 	if err != nil {
 		return Listing{}, postgres.Err(err, "listing")
 	}
-	l.Images, err = s.listingImages(ctx, s.db, l.ID)
+	l.Images, err = s.listingImages(ctx, q, l.ID)
 	return l, err
 }
 

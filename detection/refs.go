@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"marketplace/detection/imagematch"
 	"marketplace/internal/fault"
@@ -127,42 +126,46 @@ func (s *Service) refresh(ctx context.Context) error {
 		}
 	}
 	// One repeatable-read transaction sees the version and the rows as of one moment.
-	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	v, err := referenceVersion(ctx, tx)
-	if err != nil {
-		return err
-	}
 	type refRow struct {
 		ref       Reference
 		withdrawn bool
 	}
-	rows, err := tx.Query(ctx, `SELECT `+referenceColumns+` FROM image_references WHERE version > $1 ORDER BY version, id`, old)
-	if err != nil {
-		return err
-	}
-	changed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (refRow, error) {
-		var x refRow
-		err := row.Scan(&x.ref.ID, &x.ref.ImageID, &x.ref.Kind, &x.ref.ProductID, &x.ref.LicenseeID, &x.ref.CaseID,
-			&x.ref.ListingID, &x.ref.SellerID, &x.ref.AddedAt, &x.withdrawn)
-		return x, err
-	})
-	if err != nil {
-		return err
-	}
-	// Fingerprints of the images new to this process, before the references become visible.
-	var missing []int64
-	r.mu.RLock()
-	for _, c := range changed {
-		if !c.withdrawn && !r.indexed[c.ref.ImageID] && !slices.Contains(missing, c.ref.ImageID) {
-			missing = append(missing, c.ref.ImageID)
+	var (
+		v       int64
+		changed []refRow
+		missing []int64
+		fps     map[int64]*imagematch.Fingerprint
+	)
+	err := postgres.TxWithOptions(ctx, s.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if v, err = referenceVersion(ctx, tx); err != nil {
+			return err
 		}
-	}
-	r.mu.RUnlock()
-	fps, err := loadFingerprints(ctx, tx, missing)
+		rows, err := tx.Query(ctx, `SELECT `+referenceColumns+` FROM image_references WHERE version > $1 ORDER BY version, id`, old)
+		if err != nil {
+			return err
+		}
+		changed, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (refRow, error) {
+			var x refRow
+			err := row.Scan(&x.ref.ID, &x.ref.ImageID, &x.ref.Kind, &x.ref.ProductID, &x.ref.LicenseeID, &x.ref.CaseID,
+				&x.ref.ListingID, &x.ref.SellerID, &x.ref.AddedAt, &x.withdrawn)
+			return x, err
+		})
+		if err != nil {
+			return err
+		}
+		// Fingerprints of the images new to this process, before the references become visible.
+		missing = nil
+		r.mu.RLock()
+		for _, c := range changed {
+			if !c.withdrawn && !r.indexed[c.ref.ImageID] && !slices.Contains(missing, c.ref.ImageID) {
+				missing = append(missing, c.ref.ImageID)
+			}
+		}
+		r.mu.RUnlock()
+		fps, err = loadFingerprints(ctx, tx, missing)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -212,51 +215,6 @@ func (s *Service) ensureCurrent(ctx context.Context) error {
 		return nil
 	}
 	return s.refresh(ctx)
-}
-
-func (s *Service) listen(ctx context.Context) {
-	for ctx.Err() == nil {
-		conn, err := pgx.ConnectConfig(ctx, s.db.Config().ConnConfig.Copy())
-		if err == nil {
-			if _, err = conn.Exec(ctx, "LISTEN "+refsNotifyChannel); err != nil {
-				conn.Close(context.Background())
-			}
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("detection: cannot listen for reference changes; polling", "err", err)
-			}
-			s.pollOnce(ctx)
-			continue
-		}
-		s.refreshLogged(ctx) // catch up on whatever changed while not listening
-		for ctx.Err() == nil {
-			wait, cancel := context.WithTimeout(ctx, s.poll)
-			_, err := conn.WaitForNotification(wait)
-			cancel()
-			if ctx.Err() != nil {
-				break
-			}
-			// A wait that timed out is the poll; any other error drops the connection.
-			if err != nil && !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded) {
-				s.log.Warn("detection: listening for reference changes", "err", err)
-				s.refreshLogged(ctx)
-				break
-			}
-			s.refreshLogged(ctx)
-		}
-		conn.Close(context.Background())
-	}
-}
-
-func (s *Service) pollOnce(ctx context.Context) {
-	t := time.NewTimer(s.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-		s.refreshLogged(ctx)
-	}
 }
 
 func (s *Service) refreshLogged(ctx context.Context) {
@@ -345,7 +303,7 @@ func (s *Service) AddCounterfeitReference(ctx context.Context, tx pgx.Tx, imageI
 // seller sellerID), which an analyst took down in case caseID for a reason other than a
 // counterfeit: the same photos from another seller then count against that seller.
 func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error {
-	l, err := s.catalog.Listing(ctx, listingID)
+	l, err := s.catalog.ListingTx(ctx, tx, listingID)
 	if err != nil {
 		return err
 	}
@@ -360,7 +318,7 @@ func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, li
 func (s *Service) addListingReference(ctx context.Context, tx pgx.Tx, kind string, imageID, caseID, listingID, sellerID int64) error {
 	// The picture must have a fingerprint to be matched; a listing's pictures normally have
 	// one since its screening.
-	if _, err := s.Fingerprint(ctx, imageID); err != nil {
+	if _, err := s.fingerprint(ctx, tx, imageID); err != nil {
 		if fault.CodeOf(err) == fault.Unprocessable {
 			return fault.Wrap(fault.Unprocessable, err, "image %d cannot be a reference: it could not be fingerprinted", imageID)
 		}

@@ -190,6 +190,9 @@ func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfi
 	if actor != nil {
 		by = actor.Email
 	}
+	// The transaction may run twice (postgres.Tx): it sets cfg.Version, so it compares the
+	// version the edit started from, kept here.
+	editedFrom := cfg.Version
 	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		// One save at a time: the lock is held to the end of the transaction.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('detection_rule_settings'))`); err != nil {
@@ -199,8 +202,8 @@ func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfi
 		if err != nil {
 			return err
 		}
-		if cfg.Version != before.Version {
-			return fault.New(fault.Conflict, "the rules were changed (now version %d) since version %d was opened; reload and apply your changes again", before.Version, cfg.Version)
+		if editedFrom != before.Version {
+			return fault.New(fault.Conflict, "the rules were changed (now version %d) since version %d was opened; reload and apply your changes again", before.Version, editedFrom)
 		}
 		cfg.Version = before.Version + 1
 		for _, d := range RuleDefs {
@@ -338,8 +341,9 @@ func (s *RuleStore) Version(ctx context.Context, version int64) (RuleConfig, err
 }
 
 // Start listens for other processes' saves until ctx ends or Close, so that they are used
-// at once rather than when the cache expires. It returns once listening has begun (or
-// failed: the cache expiry still applies).
+// at once rather than when the cache expires (postgres.Follower: each notification, and each
+// reconnection, empties the cache). It returns once listening has begun (or failed: the
+// cache expiry still applies, and the follower keeps trying).
 func (s *RuleStore) Start(ctx context.Context) error {
 	if s.stop != nil {
 		return errors.New("detection: rule store already started")
@@ -347,9 +351,19 @@ func (s *RuleStore) Start(ctx context.Context) error {
 	ctx, s.stop = context.WithCancel(ctx)
 	s.done = make(chan struct{})
 	ready := make(chan struct{})
+	signal := sync.OnceFunc(func() { close(ready) })
+	f := &postgres.Follower{
+		Pool:     s.db,
+		Channel:  rulesNotifyChannel,
+		Handle:   func(context.Context, *pgconn.Notification) { s.invalidate() },
+		OnListen: func(error) { signal() },
+		Name:     "detection: rule changes (the cache expires every " + s.maxAge.String() + ")",
+		Log:      s.log,
+	}
 	go func() {
 		defer close(s.done)
-		s.listen(ctx, ready)
+		defer signal()
+		f.Run(ctx)
 	}()
 	select {
 	case <-ready:
@@ -366,43 +380,4 @@ func (s *RuleStore) Close() {
 	s.stop()
 	<-s.done
 	s.stop = nil
-}
-
-func (s *RuleStore) listen(ctx context.Context, ready chan struct{}) {
-	signal := sync.OnceFunc(func() { close(ready) })
-	defer signal()
-	for ctx.Err() == nil {
-		conn, err := pgx.ConnectConfig(ctx, s.db.Config().ConnConfig.Copy())
-		if err == nil {
-			if _, err = conn.Exec(ctx, "LISTEN "+rulesNotifyChannel); err != nil {
-				conn.Close(context.Background())
-			}
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("detection: cannot listen for rule changes; the cache expires every "+s.maxAge.String(), "err", err)
-			}
-			signal()
-			select {
-			case <-ctx.Done():
-			case <-time.After(5 * time.Second):
-			}
-			continue
-		}
-		// Whatever changed while not listening.
-		s.invalidate()
-		signal()
-		for ctx.Err() == nil {
-			_, err := conn.WaitForNotification(ctx)
-			if ctx.Err() != nil {
-				break
-			}
-			s.invalidate()
-			if err != nil && !pgconn.Timeout(err) {
-				s.log.Warn("detection: listening for rule changes", "err", err)
-				break
-			}
-		}
-		conn.Close(context.Background())
-	}
 }

@@ -194,6 +194,7 @@ func (s *Service) ScreenListing(ctx context.Context, id, jobID int64) (Screening
 		reason = sc.Reasons[0].Detail
 	}
 	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+		sc.Status = statusFor(sc.Verdict) // a first run that failed may have set it to removed
 		reasons, _ := json.Marshal(sc.Reasons)
 		matches, _ := json.Marshal(sc.Matches)
 		sc.Duration = time.Since(start)
@@ -340,7 +341,7 @@ func (s *Service) FailedScreenings(ctx context.Context, limit int) ([]StuckListi
 // the photos of listing listingID are authentic for its seller: their matches with official
 // references no longer count against that seller, in this listing or any later one.
 func (s *Service) AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error {
-	l, err := s.catalog.Listing(ctx, listingID)
+	l, err := s.catalog.ListingTx(ctx, tx, listingID)
 	if err != nil {
 		return err
 	}

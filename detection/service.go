@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -151,9 +152,9 @@ func (s *Service) caseOpener() CaseOpener {
 }
 
 // Start loads every reference into the in-memory matcher and keeps it current until ctx
-// ends or Close: it listens for the NOTIFY each reference change sends and polls the
-// version counter every poll interval in case a notification is lost. Returns the error
-// of the first load.
+// ends or Close: a follower listens for the NOTIFY each reference change sends and polls
+// the version counter every poll interval in case a notification is lost
+// (postgres.Follower). Returns the error of the first load.
 func (s *Service) Start(ctx context.Context) error {
 	if s.running.Load() {
 		return errors.New("detection: already started")
@@ -164,9 +165,17 @@ func (s *Service) Start(ctx context.Context) error {
 	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.done = make(chan struct{})
 	s.running.Store(true)
+	f := &postgres.Follower{
+		Pool:    s.db,
+		Channel: refsNotifyChannel,
+		Poll:    s.poll,
+		Handle:  func(ctx context.Context, _ *pgconn.Notification) { s.refreshLogged(ctx) },
+		Name:    "detection: references",
+		Log:     s.log,
+	}
 	go func() {
 		defer close(s.done)
-		s.listen(ctx)
+		f.Run(ctx)
 	}()
 	return nil
 }

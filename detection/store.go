@@ -32,7 +32,14 @@ func isImageError(err error) bool {
 // is not fetched again), NotFound for an unknown image, and the image source's error when
 // the bytes cannot be fetched.
 func (s *Service) Fingerprint(ctx context.Context, id int64) (*imagematch.Fingerprint, error) {
-	fp, reason, found, err := s.storedFingerprint(ctx, id)
+	return s.fingerprint(ctx, s.db, id)
+}
+
+// fingerprint is Fingerprint reading and storing through q: a caller inside a transaction
+// passes it, so that the read sees what the transaction sees. (The picture's bytes still
+// come from the image source: they never change.)
+func (s *Service) fingerprint(ctx context.Context, q querier, id int64) (*imagematch.Fingerprint, error) {
+	fp, reason, found, err := storedFingerprint(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +60,7 @@ func (s *Service) Fingerprint(ctx context.Context, id int64) (*imagematch.Finger
 	if herr != nil && !isImageError(herr) {
 		return nil, herr
 	}
-	if err := storeFingerprint(ctx, s.db, id, fp, herr); err != nil {
+	if err := storeFingerprint(ctx, q, id, fp, herr); err != nil {
 		return nil, err
 	}
 	if herr != nil {
@@ -62,9 +69,9 @@ func (s *Service) Fingerprint(ctx context.Context, id int64) (*imagematch.Finger
 	return fp, nil
 }
 
-func (s *Service) storedFingerprint(ctx context.Context, id int64) (fp *imagematch.Fingerprint, reason string, found bool, err error) {
+func storedFingerprint(ctx context.Context, q querier, id int64) (fp *imagematch.Fingerprint, reason string, found bool, err error) {
 	var data []byte
-	err = s.db.QueryRow(ctx, `SELECT fingerprint, error FROM image_fingerprints WHERE image_id = $1`, id).Scan(&data, &reason)
+	err = q.QueryRow(ctx, `SELECT fingerprint, error FROM image_fingerprints WHERE image_id = $1`, id).Scan(&data, &reason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", false, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"marketplace/internal/fault"
+	"marketplace/internal/postgres"
 )
 
 // CoverageQuery asks whether a seller may sell a product of Property and Category shipped to
@@ -491,46 +492,53 @@ func (s *Service) refresh(ctx context.Context) error {
 		}
 	}
 	// One repeatable-read transaction sees the version and the rows as of one moment.
-	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	var (
+		v          int64
+		licences   []Licence
+		auths      []Authorisation
+		properties map[string]bool
+	)
+	err := postgres.TxWithOptions(ctx, s.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if v, err = currentVersion(ctx, tx); err != nil {
+			return err
+		}
+		var since int64 = -1
+		if old != nil {
+			since = old.version
+		}
+		rows, err := tx.Query(ctx, "SELECT "+licenceColumns+" FROM licences l JOIN licensees e ON e.id = l.licensee_id WHERE l.version > $1", since)
+		if err != nil {
+			return err
+		}
+		licences, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Licence, error) { return scanLicence(r) })
+		if err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, "SELECT "+authColumns+" FROM reseller_authorisations WHERE version > $1", since)
+		if err != nil {
+			return err
+		}
+		auths, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Authorisation, error) { return scanAuthorisation(r) })
+		if err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, "SELECT code FROM properties")
+		if err != nil {
+			return err
+		}
+		codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		properties = make(map[string]bool, len(codes))
+		for _, c := range codes {
+			properties[c] = true
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	v, err := currentVersion(ctx, tx)
-	if err != nil {
-		return err
-	}
-	var since int64 = -1
-	if old != nil {
-		since = old.version
-	}
-	rows, err := tx.Query(ctx, "SELECT "+licenceColumns+" FROM licences l JOIN licensees e ON e.id = l.licensee_id WHERE l.version > $1", since)
-	if err != nil {
-		return err
-	}
-	licences, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Licence, error) { return scanLicence(r) })
-	if err != nil {
-		return err
-	}
-	rows, err = tx.Query(ctx, "SELECT "+authColumns+" FROM reseller_authorisations WHERE version > $1", since)
-	if err != nil {
-		return err
-	}
-	auths, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Authorisation, error) { return scanAuthorisation(r) })
-	if err != nil {
-		return err
-	}
-	rows, err = tx.Query(ctx, "SELECT code FROM properties")
-	if err != nil {
-		return err
-	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	properties := make(map[string]bool, len(codes))
-	for _, c := range codes {
-		properties[c] = true
 	}
 	if old == nil {
 		old = &snapshot{licensees: map[int64]*licenseeCov{}, sellers: map[int64]map[int64]*covAuth{}, sellerList: map[int64][]*covAuth{}}
@@ -552,9 +560,10 @@ func (s *Service) refreshAfterWrite(ctx context.Context) {
 	}
 }
 
-// Start loads the coverage snapshot and keeps it fresh until ctx ends or Close: it listens on
-// its own connection for the NOTIFY every change sends, and polls the version counter every
-// poll interval in case a notification is lost. Returns the error of the first load.
+// Start loads the coverage snapshot and keeps it fresh until ctx ends or Close: a follower
+// listens on its own connection for the NOTIFY every change sends, and polls the version
+// counter every poll interval in case a notification is lost (postgres.Follower). Returns the
+// error of the first load.
 func (s *Service) Start(ctx context.Context) error {
 	if s.running.Load() {
 		return errors.New("licensing: already started")
@@ -565,9 +574,17 @@ func (s *Service) Start(ctx context.Context) error {
 	ctx, s.stop = context.WithCancel(ctx)
 	s.done = make(chan struct{})
 	s.running.Store(true)
+	f := &postgres.Follower{
+		Pool:    s.db,
+		Channel: notifyChannel,
+		Poll:    s.poll,
+		Handle:  func(ctx context.Context, _ *pgconn.Notification) { s.refreshLogged(ctx) },
+		Name:    "licensing: coverage snapshot",
+		Log:     s.log,
+	}
 	go func() {
 		defer close(s.done)
-		s.listen(ctx)
+		f.Run(ctx)
 	}()
 	return nil
 }
@@ -581,53 +598,6 @@ func (s *Service) Close() {
 	s.stop()
 	<-s.done
 	s.stop = nil
-}
-
-func (s *Service) listen(ctx context.Context) {
-	for ctx.Err() == nil {
-		conn, err := pgx.ConnectConfig(ctx, s.db.Config().ConnConfig.Copy())
-		if err == nil {
-			if _, err = conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-				conn.Close(context.Background())
-			}
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("licensing: cannot listen for changes; polling", "err", err)
-			}
-			s.pollOnce(ctx)
-			continue
-		}
-		// Catch up on whatever changed while not listening.
-		s.refreshLogged(ctx)
-		for ctx.Err() == nil {
-			wait, cancel := context.WithTimeout(ctx, s.poll)
-			_, err := conn.WaitForNotification(wait)
-			cancel()
-			if ctx.Err() != nil {
-				break
-			}
-			// A wait that timed out leaves the connection usable and is the poll; any other
-			// error drops the connection, and the loop listens again on a new one.
-			if err != nil && !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded) {
-				s.log.Warn("licensing: listening for changes", "err", err)
-				s.refreshLogged(ctx)
-				break
-			}
-			s.refreshLogged(ctx)
-		}
-		conn.Close(context.Background())
-	}
-}
-
-func (s *Service) pollOnce(ctx context.Context) {
-	t := time.NewTimer(s.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-		s.refreshLogged(ctx)
-	}
 }
 
 func (s *Service) refreshLogged(ctx context.Context) {

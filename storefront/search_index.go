@@ -5,14 +5,15 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"marketplace/catalog"
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
+	"marketplace/internal/postgres"
 	"marketplace/internal/web"
 	"marketplace/licensing"
 )
@@ -24,23 +25,24 @@ const followerName = "search"
 const batchSize = 500
 
 // Start runs the follower until Close: it applies the catalogue's outbox to the search engine
-// whenever a NOTIFY on catalog_changes arrives, and every PollInterval in case one was lost.
-// Each change also empties this process's caches.
+// whenever a NOTIFY on catalog_changes arrives, every PollInterval in case one was lost, and
+// after each (re)connection (postgres.Follower). A notification's listing also leaves this
+// process's caches.
 func (s *Store) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
 	s.done = make(chan struct{})
+	f := &postgres.Follower{
+		Pool:    s.db,
+		Channel: catalog.ChangesNotifyChannel,
+		Poll:    s.poll,
+		Handle:  s.follow,
+		Name:    "search follower",
+		Log:     s.log,
+	}
 	go func() {
 		defer close(s.done)
-		for ctx.Err() == nil {
-			if err := s.follow(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("search follower: will retry", "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(s.poll):
-				}
-			}
-		}
+		f.Run(ctx)
 	}()
 	return nil
 }
@@ -54,36 +56,16 @@ func (s *Store) Close() {
 	}
 }
 
-// follow listens on one connection and applies changes until ctx ends or the connection fails.
-func (s *Store) follow(ctx context.Context) error {
-	conn, err := s.db.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+catalog.ChangesNotifyChannel); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") //nolint:errcheck
-	for {
-		if _, err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("search follower: apply", "err", err)
+// follow handles one wake-up of the follower: n names the changed listing, or is nil for a
+// poll or a catch-up.
+func (s *Store) follow(ctx context.Context, n *pgconn.Notification) {
+	if n != nil {
+		if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+			s.listingChanged(id)
 		}
-		wait, cancel := context.WithTimeout(ctx, s.poll)
-		n, err := conn.Conn().WaitForNotification(wait)
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err == nil:
-			if id, perr := strconv.ParseInt(n.Payload, 10, 64); perr == nil {
-				s.listingChanged(id)
-			}
-		case errors.Is(err, context.DeadlineExceeded):
-			// poll
-		default:
-			return err
-		}
+	}
+	if _, err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("search follower: apply", "err", err)
 	}
 }
 
@@ -102,49 +84,57 @@ func (s *Store) SyncOnce(ctx context.Context) (int, error) {
 	}
 }
 
+// syncBatch applies the next batch of outbox changes and moves the follower row past them, in
+// one transaction whose row lock makes concurrent followers take turns. The transaction may
+// run again (postgres.Tx retries a deadlock): that applies the batch to the engine twice,
+// which the Engine contract makes harmless. The catalogue is read through its service, on
+// its own connections: the slice does not read the catalogue's tables.
 func (s *Store) syncBatch(ctx context.Context) (int, error) {
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	if _, err := tx.Exec(ctx, `INSERT INTO search_followers (name) VALUES ($1) ON CONFLICT DO NOTHING`, followerName); err != nil {
-		return 0, err
-	}
-	var last int64
-	if err := tx.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1 FOR UPDATE`, followerName).Scan(&last); err != nil {
-		return 0, err
-	}
-	changes, err := s.cat.ChangesSince(ctx, last, batchSize)
-	if err != nil || len(changes) == 0 {
-		return 0, err
-	}
-	var ids []int64
-	seen := map[int64]bool{}
-	for _, c := range changes {
-		if !seen[c.ListingID] {
-			seen[c.ListingID] = true
-			ids = append(ids, c.ListingID)
+	var (
+		n   int
+		ids []int64
+	)
+	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+		n, ids = 0, nil
+		if _, err := tx.Exec(ctx, `INSERT INTO search_followers (name) VALUES ($1) ON CONFLICT DO NOTHING`, followerName); err != nil {
+			return err
 		}
-	}
-	docs, gone, err := s.documents(ctx, ids)
+		var last int64
+		if err := tx.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1 FOR UPDATE`, followerName).Scan(&last); err != nil {
+			return err
+		}
+		changes, err := s.cat.ChangesSince(ctx, last, batchSize)
+		if err != nil || len(changes) == 0 {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, c := range changes {
+			if !seen[c.ListingID] {
+				seen[c.ListingID] = true
+				ids = append(ids, c.ListingID)
+			}
+		}
+		docs, gone, err := s.documents(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if err := s.engine.Apply(ctx, docs, gone); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE search_followers SET last_id = $2, updated_at = now() WHERE name = $1`,
+			followerName, changes[len(changes)-1].ID); err != nil {
+			return err
+		}
+		n = len(changes)
+		return nil
+	})
 	if err != nil {
-		return 0, err
-	}
-	if err := s.engine.Apply(ctx, docs, gone); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE search_followers SET last_id = $2, updated_at = now() WHERE name = $1`,
-		followerName, changes[len(changes)-1].ID); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return 0, err
 	}
 	for _, id := range ids {
 		s.listingChanged(id)
 	}
-	return len(changes), nil
+	return n, nil
 }
 
 // documents reads listings ids afresh and returns the documents of those a fan could find and

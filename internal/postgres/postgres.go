@@ -1,6 +1,8 @@
 // Package postgres holds the plumbing every slice shares to reach PostgreSQL: the pool, the
 // embedded migrations of each slice applied under an advisory lock, the mapping of database
-// errors to coded errors, and a private cluster for one machine (cluster.go).
+// errors to coded errors, transactions that retry serialization failures and deadlocks (tx.go),
+// a follower that keeps a process in step with NOTIFY (follower.go), and a private cluster for
+// one machine (cluster.go).
 package postgres
 
 import (
@@ -63,9 +65,4 @@ func Err(err error, what string) error {
 		}
 	}
 	return err
-}
-
-// Tx runs fn in one transaction, committing when it returns nil and rolling back otherwise.
-func Tx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, pool, fn)
 }
