@@ -92,10 +92,36 @@ type ListingFilter struct {
 
 // Listings lists listings by id.
 func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, error) {
+	return s.listings(ctx, s.db, f)
+}
+
+// ListingTitles returns the titles of the listings ids, by id; an unknown id is left out.
+func (s *Service) ListingTitles(ctx context.Context, ids []int64) (map[int64]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, title FROM listings WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	titles := make(map[int64]string, len(ids))
+	var id int64
+	var title string
+	_, err = pgx.ForEachRow(rows, []any{&id, &title}, func() error {
+		titles[id] = title
+		return nil
+	})
+	return titles, err
+}
+
+// ListingsTx is Listings read inside tx (the caller's transaction, such as a seller's
+// suspension), so that it sees what tx sees.
+func (s *Service) ListingsTx(ctx context.Context, tx pgx.Tx, f ListingFilter) ([]Listing, error) {
+	return s.listings(ctx, tx, f)
+}
+
+func (s *Service) listings(ctx context.Context, q querier, f ListingFilter) ([]Listing, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+listingColumns+listingFrom+`
+	rows, err := q.Query(ctx, `SELECT `+listingColumns+listingFrom+`
 		WHERE ($1 = 0 OR l.seller_id = $1) AND ($2 = 0 OR l.product_id = $2) AND ($3 = '' OR l.status = $3) AND l.id > $4
 		ORDER BY l.id LIMIT $5`, f.SellerID, f.ProductID, string(f.Status), f.AfterID, f.Limit)
 	if err != nil {
@@ -106,7 +132,7 @@ func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, err
 		return out, err
 	}
 	for i := range out {
-		if out[i].Images, err = s.listingImages(ctx, s.db, out[i].ID); err != nil {
+		if out[i].Images, err = s.listingImages(ctx, q, out[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -115,9 +141,7 @@ func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, err
 
 // listingImages returns a listing's pictures, the main one first. A licensee's own listing
 // shows its product's pictures.
-func (s *Service) listingImages(ctx context.Context, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, id int64) ([]Image, error) {
+func (s *Service) listingImages(ctx context.Context, q querier, id int64) ([]Image, error) {
 	rows, err := q.Query(ctx, `SELECT i.id, i.content_type, i.width, i.height, i.bytes FROM listing_images li
 		JOIN images i ON i.id = li.image_id WHERE li.listing_id = $1
 		UNION ALL

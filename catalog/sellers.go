@@ -78,7 +78,16 @@ func (s *Service) CreateSeller(ctx context.Context, n NewSeller) (Seller, error)
 
 // Seller returns one seller.
 func (s *Service) Seller(ctx context.Context, id int64) (Seller, error) {
-	seller, err := scanSeller(s.db.QueryRow(ctx, `SELECT `+sellerColumns+` FROM sellers WHERE id = $1`, id))
+	return seller(ctx, s.db, id)
+}
+
+// SellerTx is Seller read inside tx (the caller's transaction, such as an analyst's decision).
+func (s *Service) SellerTx(ctx context.Context, tx pgx.Tx, id int64) (Seller, error) {
+	return seller(ctx, tx, id)
+}
+
+func seller(ctx context.Context, q querier, id int64) (Seller, error) {
+	seller, err := scanSeller(q.QueryRow(ctx, `SELECT `+sellerColumns+` FROM sellers WHERE id = $1`, id))
 	return seller, postgres.Err(err, "seller")
 }
 

@@ -223,11 +223,11 @@ func (r *Service) decide(ctx context.Context, tx pgx.Tx, analyst *web.Identity, 
 	case c.ClaimedBy != analyst.UserID:
 		return DecisionRecord{}, fault.New(fault.Forbidden, "case %d is claimed by %s, not by you", c.ID, c.ClaimedEmail)
 	}
-	l, err := r.catalog.Listing(ctx, c.ListingID)
+	l, err := r.catalog.ListingTx(ctx, tx, c.ListingID)
 	if err != nil {
 		return DecisionRecord{}, err
 	}
-	seller, err := r.catalog.Seller(ctx, c.SellerID)
+	seller, err := r.catalog.SellerTx(ctx, tx, c.SellerID)
 	if err != nil {
 		return DecisionRecord{}, err
 	}
@@ -331,7 +331,7 @@ func (r *Service) learnCounterfeit(ctx context.Context, tx pgx.Tx, c Case, l cat
 			return fmt.Errorf("add image %d to the counterfeit library: %w", img.ID, err)
 		}
 	}
-	if err := r.forEachListing(ctx, l.SellerID, catalog.StatusLive, func(other catalog.Listing) error {
+	if err := r.forEachListing(ctx, tx, l.SellerID, catalog.StatusLive, func(other catalog.Listing) error {
 		if other.ID == l.ID {
 			return nil
 		}
@@ -353,7 +353,7 @@ func (r *Service) suspend(ctx context.Context, tx pgx.Tx, sellerID int64, strike
 	if err := r.catalog.SetSellerStatus(ctx, tx, sellerID, catalog.SellerSuspended, reason); err != nil {
 		return err
 	}
-	return r.forEachListing(ctx, sellerID, "", func(l catalog.Listing) error {
+	return r.forEachListing(ctx, tx, sellerID, "", func(l catalog.Listing) error {
 		if l.Status == catalog.StatusRemoved {
 			return nil
 		}
@@ -362,10 +362,10 @@ func (r *Service) suspend(ctx context.Context, tx pgx.Tx, sellerID int64, strike
 }
 
 // forEachListing calls fn for each of a seller's listings with status ("" for all).
-func (r *Service) forEachListing(ctx context.Context, sellerID int64, status catalog.ListingStatus, fn func(catalog.Listing) error) error {
+func (r *Service) forEachListing(ctx context.Context, tx pgx.Tx, sellerID int64, status catalog.ListingStatus, fn func(catalog.Listing) error) error {
 	var after int64
 	for {
-		page, err := r.catalog.Listings(ctx, catalog.ListingFilter{SellerID: sellerID, Status: status, AfterID: after, Limit: 1000})
+		page, err := r.catalog.ListingsTx(ctx, tx, catalog.ListingFilter{SellerID: sellerID, Status: status, AfterID: after, Limit: 1000})
 		if err != nil {
 			return err
 		}

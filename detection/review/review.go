@@ -185,13 +185,12 @@ const caseColumns = `c.id, c.listing_id, c.seller_id, c.property, coalesce(c.lic
 	coalesce(c.claimed_by, 0), c.claimed_email, c.claimed_at, coalesce(c.appeal_of, 0), coalesce(c.excluded_analyst, 0),
 	c.question, c.answer, c.answered_at, c.opened_at, c.closed_at`
 
-func scanCase(row pgx.Row, extra ...any) (Case, error) {
+func scanCase(row pgx.Row) (Case, error) {
 	var c Case
 	var ev []byte
-	dst := append([]any{&c.ID, &c.ListingID, &c.SellerID, &c.Property, &c.LicenseeID, &c.Source, &c.ScreeningID,
+	if err := row.Scan(&c.ID, &c.ListingID, &c.SellerID, &c.Property, &c.LicenseeID, &c.Source, &c.ScreeningID,
 		&c.Score, &c.Verdict, &c.Reason, &c.Rules, &ev, &c.Reports, &c.Priority, &c.Status, &c.ClaimedBy, &c.ClaimedEmail,
-		&c.ClaimedAt, &c.AppealOf, &c.Excluded, &c.Question, &c.Answer, &c.AnsweredAt, &c.OpenedAt, &c.ClosedAt}, extra...)
-	if err := row.Scan(dst...); err != nil {
+		&c.ClaimedAt, &c.AppealOf, &c.Excluded, &c.Question, &c.Answer, &c.AnsweredAt, &c.OpenedAt, &c.ClosedAt); err != nil {
 		return Case{}, err
 	}
 	if len(ev) > 0 {
@@ -218,7 +217,7 @@ func (r *Service) openCase(ctx context.Context, tx pgx.Tx, in detection.CaseInpu
 	if in.Score < 0 || in.Score > 100 {
 		return 0, fault.Validation("the case is not valid", fault.Field("score", "must be from 0 to 100"))
 	}
-	l, err := r.catalog.Listing(ctx, in.ListingID)
+	l, err := r.catalog.ListingTx(ctx, tx, in.ListingID)
 	if err != nil {
 		return 0, err
 	}
@@ -333,17 +332,32 @@ func (r *Service) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		add("c.claimed_by = ?", f.ClaimedBy)
 	}
 	args = append(args, f.Limit)
-	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id
+	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+` FROM cases c
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY c.priority DESC, c.opened_at, c.id LIMIT $`+strconv.Itoa(len(args)), args...)
+	return r.withTitles(ctx, rows, err)
+}
+
+// withTitles collects cases and names each one's listing, through the catalogue.
+func (r *Service) withTitles(ctx context.Context, rows pgx.Rows, err error) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Case, error) {
-		var title string
-		c, err := scanCase(row, &title)
-		c.ListingTitle = title
-		return c, err
-	})
+	cases, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Case, error) { return scanCase(row) })
+	if err != nil || len(cases) == 0 {
+		return cases, err
+	}
+	ids := make([]int64, len(cases))
+	for i, c := range cases {
+		ids[i] = c.ListingID
+	}
+	titles, err := r.catalog.ListingTitles(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cases {
+		cases[i].ListingTitle = titles[cases[i].ListingID]
+	}
+	return cases, nil
 }
 
 // KnownRules lists the rules that have flagged any case, for the queue's filter.
@@ -389,7 +403,7 @@ func (r *Service) Backlog(ctx context.Context) (Backlog, error) {
 
 // Case returns one case. Returns NotFound when there is none.
 func (r *Service) Case(ctx context.Context, id int64) (Case, error) {
-	c, err := scanCase(r.db.QueryRow(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id WHERE c.id = $1`, id), new(string))
+	c, err := scanCase(r.db.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.id = $1`, id))
 	if err != nil {
 		return Case{}, postgres.Err(err, "case "+reviewID(id))
 	}
@@ -447,17 +461,9 @@ func (r *Service) Release(ctx context.Context, analyst *web.Identity, id int64) 
 
 // CasesOfSeller lists a seller's cases, newest first, for the seller's own page.
 func (r *Service) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, error) {
-	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+`, l.title FROM cases c JOIN listings l ON l.id = c.listing_id
+	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+` FROM cases c
 		WHERE c.seller_id = $1 ORDER BY c.opened_at DESC, c.id DESC LIMIT 200`, sellerID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Case, error) {
-		var title string
-		c, err := scanCase(row, &title)
-		c.ListingTitle = title
-		return c, err
-	})
+	return r.withTitles(ctx, rows, err)
 }
 
 // Question returns the analysts' open question about a listing (a more_info decision waiting
