@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/internal/blob"
 	"marketplace/internal/money"
@@ -156,7 +155,7 @@ func (ProductReferencesArgs) Kind() string { return "product_references" }
 type Service struct {
 	db        *pgxpool.Pool
 	licensing *licensing.Service
-	jobs      *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
+	jobs      *river.Client[pgx.Tx] // the process's client (WithJobs), or an insert-only one
 	log       *slog.Logger
 	now       func() time.Time
 	blobs     blob.Store      // image originals and renditions (WithBlobs)
@@ -178,19 +177,22 @@ func WithBlobs(b blob.Store) Option { return func(s *Service) { s.blobs = b } }
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
+// WithJobs sets the River client that jobs are inserted through (the process's one client);
+// without it the catalogue makes an insert-only client of its own.
+func WithJobs(jobs *river.Client[pgx.Tx]) Option { return func(s *Service) { s.jobs = jobs } }
+
 // NewService returns the catalogue over db, asking reg the coverage question.
 func NewService(db *pgxpool.Pool, reg *licensing.Service, opts ...Option) (*Service, error) {
 	s := &Service{db: db, licensing: reg, log: slog.Default(), now: time.Now, decodeSlots: make(chan struct{}, decodeSlots)}
 	for _, o := range opts {
 		o(s)
 	}
-	// An insert-only client (no queues, no workers) only writes jobs into River's table, in
-	// the caller's transaction; the process's main client works them.
-	jobs, err := river.NewClient(riverpgxv5.New(db), &river.Config{Logger: s.log})
-	if err != nil {
-		return nil, err
+	if s.jobs == nil {
+		var err error
+		if s.jobs, err = postgres.InsertOnlyJobs(db, s.log); err != nil {
+			return nil, err
+		}
 	}
-	s.jobs = jobs
 	return s, nil
 }
 

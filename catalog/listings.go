@@ -95,6 +95,15 @@ func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, err
 	return s.listings(ctx, s.db, f)
 }
 
+// LockListing locks listing id's row for the rest of tx and returns its status: a screening
+// that judged the listing is then ordered after any takedown already under way, which stands.
+// Returns NotFound when there is none.
+func (s *Service) LockListing(ctx context.Context, tx pgx.Tx, id int64) (ListingStatus, error) {
+	var status ListingStatus
+	err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+	return status, postgres.Err(err, "listing")
+}
+
 // ListingTitles returns the titles of the listings ids, by id; an unknown id is left out.
 func (s *Service) ListingTitles(ctx context.Context, ids []int64) (map[int64]string, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, title FROM listings WHERE id = ANY($1)`, ids)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"marketplace/catalog"
 	"marketplace/internal/fault"
@@ -223,8 +224,8 @@ func (s *Service) ScreenListing(ctx context.Context, id, jobID int64) (Screening
 		}
 		// The listing may have been removed while we judged it: the row lock taken by
 		// SetListingStatus orders us after that decision, which stands.
-		var current catalog.ListingStatus
-		if err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&current); err != nil {
+		current, err := s.catalog.LockListing(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if current == catalog.StatusRemoved {
@@ -261,8 +262,10 @@ func (s *Service) recordFailure(ctx context.Context, listingID, jobID int64, att
 		msg = "unknown error"
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO screenings (listing_id, job_id, attempt, error, duration_ms)
-		SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM listings WHERE id = $1)`,
-		listingID, jobID, attempt, msg, d.Milliseconds())
+		VALUES ($1, $2, $3, $4, $5)`, listingID, jobID, attempt, msg, d.Milliseconds())
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
+		return nil // the listing is gone (its foreign key): there is nothing to record it against
+	}
 	return err
 }
 

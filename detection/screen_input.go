@@ -10,6 +10,8 @@ import (
 	"marketplace/catalog"
 	"marketplace/internal/money"
 	"marketplace/licensing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // RulesSource returns the ruleset a screening judges with (the analysts' current
@@ -19,6 +21,15 @@ type RulesSource func(ctx context.Context) (*Ruleset, error)
 // WithRules sets where screenings get their ruleset. Without it, screenings use
 // DefaultRuleConfig with the registry's marks.
 func WithRules(src RulesSource) Option { return func(s *Service) { s.rules = src } }
+
+// WithRuleStore judges by the analysts' rules in rs, and re-screens every listing in the
+// transaction that saves a change to them.
+func WithRuleStore(rs *RuleStore) Option {
+	return func(s *Service) {
+		s.rules = rs.Current
+		rs.OnChange(func(ctx context.Context, tx pgx.Tx, _, _ RuleConfig) error { return s.RescreenAll(ctx, tx) })
+	}
+}
 
 // defaultRules is DefaultRuleConfig with the registry's marks, rebuilt when older than a
 // minute (a new property's marks count within that).

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/catalog"
 	"marketplace/detection/imagematch"
@@ -68,7 +67,7 @@ type Service struct {
 	images  ImageSource
 	rules   RulesSource
 	hasher  *imagematch.Hasher
-	jobs    *river.Client[pgx.Tx] // insert-only: the workers live in the process's own client
+	jobs    *river.Client[pgx.Tx] // the process's client (WithJobs), or an insert-only one
 	log     *slog.Logger
 	now     func() time.Time
 	poll    time.Duration
@@ -99,6 +98,10 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // NOTIFY arrives (the safety net for a lost listening connection). Default 2 s.
 func WithPollInterval(d time.Duration) Option { return func(s *Service) { s.poll = d } }
 
+// WithJobs sets the River client that jobs are inserted through (the process's one client);
+// without it the pipeline makes an insert-only client of its own.
+func WithJobs(jobs *river.Client[pgx.Tx]) Option { return func(s *Service) { s.jobs = jobs } }
+
 // WithImageSource sets where image bytes come from (by default the catalogue).
 func WithImageSource(src ImageSource) Option { return func(s *Service) { s.images = src } }
 
@@ -126,8 +129,10 @@ func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Servic
 	if s.refs, err = newRefSet(s.match); err != nil {
 		return nil, err
 	}
-	if s.jobs, err = river.NewClient(riverpgxv5.New(db), &river.Config{Logger: s.log}); err != nil {
-		return nil, err
+	if s.jobs == nil {
+		if s.jobs, err = postgres.InsertOnlyJobs(db, s.log); err != nil {
+			return nil, err
+		}
 	}
 	// A licence or an authorisation that changes re-screens the listings it may judge
 	// differently.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,10 +55,9 @@ type Main struct {
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
 
-	http     *http.Server
-	working  bool
-	periodic []*river.PeriodicJob
-	workers  *river.Workers
+	http    *http.Server
+	working bool
+	workers *river.Workers
 }
 
 // Schemas is every slice's migrations, in dependency order.
@@ -88,23 +88,30 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	// One River client for the whole process: every service inserts its jobs through it, in
+	// its own transactions, and it works them when this process runs workers (Run). Workers
+	// join its bundle below, once the services they call exist.
+	m.workers = river.NewWorkers()
+	if m.Jobs, err = river.NewClient(riverpgxv5.New(db), m.jobsConfig()); err != nil {
+		return err
+	}
 	m.Auth = auth.NewService(db, auth.DefaultLimits)
 	m.Licensing = licensing.NewService(db, licensing.WithLogger(m.Log.With("slice", "licensing")))
 	if m.Blobs, err = blob.Open(ctx, m.Config.BlobURL); err != nil {
 		return err
 	}
-	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog")), catalog.WithBlobs(m.Blobs)); err != nil {
+	if m.Catalog, err = catalog.NewService(db, m.Licensing, catalog.WithLogger(m.Log.With("slice", "catalog")), catalog.WithBlobs(m.Blobs),
+		catalog.WithJobs(m.Jobs)); err != nil {
 		return err
 	}
 	m.Rules = detection.NewRuleStore(db, m.Licensing, detection.WithRulesLogger(m.Log.With("slice", "detection")))
 	if m.Detection, err = detection.NewService(db, m.Catalog, detection.WithLogger(m.Log.With("slice", "detection")),
-		detection.WithRules(m.Rules.Current)); err != nil {
+		detection.WithRuleStore(m.Rules), detection.WithJobs(m.Jobs)); err != nil {
 		return err
 	}
+	// The one cycle of the graph: the catalogue's listing API shows detection's verdicts, and
+	// detection is built on the catalogue. Detection implements catalog.ScreeningSource.
 	m.Catalog.SetScreeningSource(m.Detection)
-	m.Rules.OnChange(func(ctx context.Context, tx pgx.Tx, _, _ detection.RuleConfig) error {
-		return m.Detection.RescreenAll(ctx, tx)
-	})
 	m.Store = storefront.NewStore(db, m.Catalog, m.storeOptions())
 	m.Store.SetPhotoChecker(m.photoChecker())
 
@@ -121,10 +128,10 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
 	}
 
-	m.workers = river.NewWorkers()
-	m.periodic = append(m.periodic, auth.RegisterJobs(m.workers, m.Auth)...)
-	m.periodic = append(m.periodic, detection.RegisterJobs(m.workers, m.Detection)...)
-	m.periodic = append(m.periodic, storefront.RegisterCheckoutJobs(m.workers, m.Checkout)...)
+	m.Jobs.PeriodicJobs().AddMany(slices.Concat(
+		auth.RegisterJobs(m.workers, m.Auth),
+		detection.RegisterJobs(m.workers, m.Detection),
+		storefront.RegisterCheckoutJobs(m.workers, m.Checkout)))
 	return nil
 }
 
@@ -179,29 +186,29 @@ func (m *Main) Run(ctx context.Context, opts RunOptions) error {
 	return nil
 }
 
-// startJobs makes the River client; with work it also runs the workers in this process.
-func (m *Main) startJobs(ctx context.Context, work bool) error {
-	cfg := &river.Config{Logger: m.Log.With("component", "river"), Workers: m.workers}
-	if work {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(m.Config.Workers, 1)}}
-		cfg.PeriodicJobs = m.periodic
-		cfg.FetchPollInterval = 250 * time.Millisecond
+// jobsConfig is the River client's configuration. Its queues and periodic jobs run only once
+// startJobs starts the client; until then, and in a process that runs no workers, it only
+// inserts.
+func (m *Main) jobsConfig() *river.Config {
+	return &river.Config{Logger: m.Log.With("component", "river"), Workers: m.workers,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(m.Config.Workers, 1)}},
+		FetchPollInterval: 250 * time.Millisecond,
 		// River fetches at most once per FetchCooldown (100 ms by default) and takes only as many
 		// jobs as there are free slots, which caps a busy worker at ~10 jobs/s per slot; a
 		// screening takes ~8 ms, so a shorter cooldown is what lets the workers keep up.
-		cfg.FetchCooldown = 10 * time.Millisecond
+		FetchCooldown: 10 * time.Millisecond,
 	}
-	client, err := river.NewClient(riverpgxv5.New(m.DB), cfg)
-	if err != nil {
+}
+
+// startJobs runs the workers in this process when work is asked for.
+func (m *Main) startJobs(ctx context.Context, work bool) error {
+	if !work {
+		return nil
+	}
+	if err := m.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	m.Jobs = client
-	if work {
-		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-			return err
-		}
-		m.working = true
-	}
+	m.working = true
 	return nil
 }
 

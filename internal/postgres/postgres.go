@@ -9,11 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"marketplace/internal/fault"
 )
@@ -65,4 +68,11 @@ func Err(err error, what string) error {
 		}
 	}
 	return err
+}
+
+// InsertOnlyJobs returns a River client with no queues and no workers: it only writes jobs into
+// River's table, in the caller's transaction, for a process whose jobs another client works. A
+// service given no client (a test, an offline tool) makes one.
+func InsertOnlyJobs(pool *pgxpool.Pool, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+	return river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
 }
