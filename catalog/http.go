@@ -492,10 +492,10 @@ func (h *Handler) renderListingForm(c echo.Context, status int, p *ListingFormPa
 	if err != nil {
 		return err
 	}
-	p.Seller, p.Title, p.Currencies = seller, "New listing", web.MarketCurrencies
+	p.Seller, p.Title, p.Currencies = seller, "New listing", h.srv.Markets().Currencies
 	p.MaxImageBytes, p.MaxImages = MaxImageBytes, MaxListingImages
 	if p.Form.Currency == "" {
-		p.Form.Currency = web.MarketOf(c).Currency
+		p.Form.Currency = h.srv.MarketOf(c).Currency
 	}
 	if p.Form.Territories == "" && status == http.StatusOK {
 		p.Form.Territories = seller.Country

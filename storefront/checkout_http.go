@@ -94,7 +94,7 @@ func (co *Checkout) cartPage(c echo.Context) error {
 // renderCart shows the cart, with err (a refused change or checkout) above it.
 func (co *Checkout) renderCart(c echo.Context, status int, ferr *fault.Error) error {
 	ctx := c.Request().Context()
-	cart, err := co.loadCart(ctx, co.buyerOf(c, false), web.MarketOf(c))
+	cart, err := co.loadCart(ctx, co.buyerOf(c, false), co.srv.MarketOf(c))
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (co *Checkout) addItem(c echo.Context) error {
 		return co.refused(c, err)
 	}
 	b := co.buyerOf(c, true)
-	if err := co.AddToCart(c.Request().Context(), b, web.MarketOf(c), listing, variant, qty); err != nil {
+	if err := co.AddToCart(c.Request().Context(), b, co.srv.MarketOf(c), listing, variant, qty); err != nil {
 		return co.refused(c, err)
 	}
 	web.Flash(c, co.translate(c, "Added to your cart."))
@@ -166,7 +166,7 @@ func (co *Checkout) updateItem(c echo.Context) error {
 	if err != nil {
 		return co.refused(c, err)
 	}
-	if err := co.SetQuantity(c.Request().Context(), co.buyerOf(c, false), web.MarketOf(c), listing, variant, qty); err != nil {
+	if err := co.SetQuantity(c.Request().Context(), co.buyerOf(c, false), co.srv.MarketOf(c), listing, variant, qty); err != nil {
 		return co.refused(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/cart")
@@ -185,7 +185,7 @@ func (co *Checkout) removeItem(c echo.Context) error {
 
 func (co *Checkout) checkout(c echo.Context) error {
 	b := co.buyerOf(c, true)
-	placed, err := co.PlaceOrder(c.Request().Context(), b, web.MarketOf(c),
+	placed, err := co.PlaceOrder(c.Request().Context(), b, co.srv.MarketOf(c),
 		CheckoutRequest{Currency: c.FormValue("currency"), SeenTotal: c.FormValue("seen_total")})
 	if err != nil {
 		return co.refused(c, err)

@@ -123,7 +123,7 @@ func (p *shopPage) PropertyName(code string) string {
 
 // CountryName is the fan's country as the market selector names it.
 func (p *shopPage) CountryName() string {
-	for _, mc := range web.MarketCountries {
+	for _, mc := range MarketCountries {
 		if mc.Code == p.Market.Country {
 			return mc.Name
 		}
@@ -164,7 +164,7 @@ func (h *handler) home(c echo.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		m := web.MarketOf(c)
+		m := h.srv.MarketOf(c)
 		p := &HomePage{shopPage: shopPage{Page: web.Page{Title: "Official Olympic Store"}, props: props}, Categories: licensing.Categories}
 		for _, pr := range props {
 			q := SearchQuery{Property: pr.Code, Band: -1, Sort: SortNewest, Country: m.Country, Currency: m.Currency, Page: 1, PerPage: 4}
@@ -274,7 +274,7 @@ func (h *handler) search(c echo.Context) error {
 	}
 	values := c.QueryParams()
 	p := &SearchPage{shopPage: shopPage{Page: web.Page{Title: "Shop"}, props: props}, Sorts: Sorts, values: values}
-	q, err := ParseSearch(values, web.MarketOf(c), codes)
+	q, err := ParseSearch(values, h.srv.MarketOf(c), codes)
 	p.Query = q
 	if err != nil {
 		e, ok := fault.As(err)
@@ -378,7 +378,7 @@ func (h *handler) product(c echo.Context) error {
 		return fault.New(fault.NotFound, "no product at this address")
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
-	o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
+	o, err := h.store.OfferBySlug(c.Request().Context(), slug, h.srv.MarketOf(c))
 	if fault.Is(err, fault.NotFound) {
 		return fault.Wrap(fault.NotFound, err, "no product at this address")
 	}

@@ -23,7 +23,7 @@ func (f *fixture) server(t *testing.T) *web.Server {
 	if f.co.srv != nil {
 		return f.co.srv
 	}
-	srv, err := web.NewServer(web.Config{Auth: f.auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := web.NewServer(web.Config{Auth: f.auth, Markets: Markets(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
