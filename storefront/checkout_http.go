@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,21 +108,15 @@ func (co *Checkout) renderCart(c echo.Context, status int, ferr *fault.Error) er
 // with the reason for people.
 func (co *Checkout) refused(c echo.Context, err error) error {
 	fe, ok := fault.As(err)
-	accept := c.Request().Header.Get(echo.HeaderAccept)
-	if !ok || (strings.Contains(accept, "json") && !strings.Contains(accept, "text/html")) {
+	if !ok || web.WantsJSON(c) || !slices.Contains(cartRefusals, fe.Code) {
 		return err
 	}
-	status, ok := cartRefusals[fe.Code]
-	if !ok {
-		return err
-	}
-	return co.renderCart(c, status, fe)
+	return co.renderCart(c, web.StatusOf(err), fe)
 }
 
-// cartRefusals are the refusals the cart page explains itself, with their statuses (the same
-// as internal/web's table); other errors go to the error page.
-var cartRefusals = map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.NotFound: http.StatusNotFound,
-	fault.Conflict: http.StatusConflict, fault.Unprocessable: http.StatusUnprocessableEntity, fault.Unavailable: http.StatusServiceUnavailable}
+// cartRefusals are the refusals the cart page explains itself (with the status of
+// internal/web's table); other errors go to the error page.
+var cartRefusals = []fault.Code{fault.Invalid, fault.NotFound, fault.Conflict, fault.Unprocessable, fault.Unavailable}
 
 // itemForm reads listing_id and variant_id. Returns Invalid naming the bad field.
 func itemForm(c echo.Context) (int64, int64, error) {
@@ -280,8 +275,8 @@ func (co *Checkout) apiSetStripeAccount(c echo.Context) error {
 		return err
 	}
 	var body StripeAccountBody
-	if err := c.Bind(&body); err != nil {
-		return fault.Validation("the body is not valid JSON", fault.Field("account_id", "send {\"account_id\": \"acct_…\"}"))
+	if err := web.DecodeJSON(c, &body); err != nil {
+		return err
 	}
 	if err := co.SetStripeAccount(c.Request().Context(), id, body.AccountID); err != nil {
 		return err

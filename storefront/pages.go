@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,24 +23,6 @@ import (
 //go:embed templates/*.html templates/partials.tmpl
 var templates embed.FS
 
-// withPartials serves each page template with templates/partials.tmpl appended, since the web
-// renderer parses every page file on its own.
-type withPartials struct{ fs.FS }
-
-func (w withPartials) ReadFile(name string) ([]byte, error) {
-	page, err := fs.ReadFile(w.FS, name)
-	if err != nil || !strings.HasSuffix(name, ".html") {
-		return page, err
-	}
-	partials, err := fs.ReadFile(w.FS, "templates/partials.tmpl")
-	if err != nil {
-		return nil, err
-	}
-	return append(append(page, '\n'), partials...), nil
-}
-
-func (w withPartials) Glob(pattern string) ([]string, error) { return fs.Glob(w.FS, pattern) }
-
 // MaxPhotoBytes bounds a photo uploaded to /verify/photo.
 const MaxPhotoBytes = 8 << 20
 
@@ -58,7 +39,10 @@ type handler struct {
 // Routes adds the storefront's pages, and its messages in every page language, to the server.
 // "/" becomes the storefront's home.
 func Routes(srv *web.Server, store *Store) error {
-	if err := srv.Pages.Add("storefront", withPartials{templates}, "templates/*.html"); err != nil {
+	if err := srv.Pages.AddPartials(templates, "templates/partials.tmpl"); err != nil {
+		return err
+	}
+	if err := srv.Pages.Add("storefront", templates, "templates/*.html"); err != nil {
 		return err
 	}
 	if err := addMessages(srv.Pages.Messages); err != nil {
