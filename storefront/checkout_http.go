@@ -4,14 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/stripe/stripe-go/v76"
 	"golang.org/x/text/message"
 
 	"marketplace/internal/fault"
@@ -284,19 +281,8 @@ func (co *Checkout) apiSetStripeAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, StripeAccountBody{LicenseeID: id, AccountID: body.AccountID})
 }
 
-// testPayOrder finds the test-mode order of a session for its buyer.
-func (co *Checkout) testPayOrder(c echo.Context) (Order, error) {
-	session := c.Param("session")
-	var id int64
-	err := co.db.QueryRow(c.Request().Context(), `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
-	if err != nil {
-		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
-	}
-	return co.OrderFor(c.Request().Context(), co.buyerOf(c, false), id)
-}
-
 func (co *Checkout) testPayPage(c echo.Context) error {
-	o, err := co.testPayOrder(c)
+	o, err := co.TestPayment(c.Request().Context(), co.buyerOf(c, false), c.Param("session"))
 	if err != nil {
 		return err
 	}
@@ -305,33 +291,15 @@ func (co *Checkout) testPayPage(c echo.Context) error {
 	return co.srv.Render(c, http.StatusOK, "storefront/testpay", page)
 }
 
-// testPay completes (or abandons) a test payment the way Stripe would: it signs a
-// checkout.session.completed (or .expired) event with the webhook secret and delivers it to
-// POST /webhooks/stripe through the server's own handler, middleware and all.
+// testPay completes (or abandons) a test payment through the checkout's payment-completion
+// path, the one the Stripe webhook reaches.
 func (co *Checkout) testPay(c echo.Context) error {
-	o, err := co.testPayOrder(c)
+	paid := c.FormValue("action") != "abandon"
+	o, err := co.CompleteTestPayment(c.Request().Context(), co.buyerOf(c, false), c.Param("session"), paid)
 	if err != nil {
 		return err
 	}
-	typ, status := stripe.EventTypeCheckoutSessionCompleted, "paid"
-	if c.FormValue("action") == "abandon" {
-		typ, status = stripe.EventTypeCheckoutSessionExpired, "unpaid"
-	}
-	// One event id per session and outcome: a second click is a redelivery, and changes nothing.
-	eventID := fmt.Sprintf("evt_testpay_%s_%s", strings.TrimPrefix(o.SessionID, "cs_test_local_"), status)
-	payload, sig := SignedEvent(co.secret, eventID, typ, SessionObject(o.SessionID, o.ID, o.Total.Amount, o.Total.Currency, status), time.Now())
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(string(payload)))
-	req = req.WithContext(c.Request().Context())
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Stripe-Signature", sig)
-	req.RemoteAddr = "127.0.0.1:0"
-	rec := httptest.NewRecorder()
-	co.srv.Echo.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		co.log.Error("test payment: the webhook refused its event", "status", rec.Code, "body", rec.Body.String())
-		return fault.New(fault.Internal, "the webhook refused the test payment (status %d)", rec.Code)
-	}
-	if status == "paid" {
+	if paid {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d?paid=1", o.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d", o.ID))
