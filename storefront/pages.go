@@ -265,7 +265,7 @@ func (h *handler) search(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		if wantsJSON(c) {
+		if web.WantsJSON(c) {
 			return err
 		}
 		p.Errors = e.Fields
@@ -275,7 +275,7 @@ func (h *handler) search(c echo.Context) error {
 		} else {
 			p.Query.Text = ""
 		}
-		return h.srv.Render(c, http.StatusBadRequest, "storefront/search", p)
+		return h.srv.Render(c, web.StatusOf(err), "storefront/search", p)
 	}
 	return h.render(c, "storefront/search", "", "", func() (int, web.PageData, error) {
 		res, err := h.store.Search(c.Request().Context(), q)
@@ -303,11 +303,6 @@ func fieldsOf(fs []fault.FieldError) string {
 		names = append(names, f.Field)
 	}
 	return "," + strings.Join(names, ",") + ","
-}
-
-func wantsJSON(c echo.Context) bool {
-	a := c.Request().Header.Get("Accept")
-	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
 }
 
 // --- product ---
@@ -415,7 +410,7 @@ func (h *handler) verifyPhoto(c echo.Context) error {
 	pc := h.store.photoChecker()
 	p := &VerifyPhotoPage{shopPage: shopPage{Page: web.Page{Title: "Check a photo"}}, Available: pc != nil}
 	fail := func(status int, err error) error {
-		if wantsJSON(c) {
+		if web.WantsJSON(c) {
 			return err
 		}
 		e, _ := fault.As(err)
@@ -469,7 +464,7 @@ func (h *handler) verifyPhoto(c echo.Context) error {
 		}
 		return err
 	}
-	if wantsJSON(c) {
+	if web.WantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]any{"verdict": res.Verdict, "product": res.ProductTitle, "sku": res.ProductSKU,
 			"licensee": res.LicenseeName, "distance": res.Distance})
 	}
