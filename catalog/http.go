@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -14,14 +15,15 @@ import (
 
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
+	"marketplace/internal/textlist"
 	"marketplace/internal/web"
 )
 
 //go:embed templates/listings/*.html
 var listingTemplates embed.FS
 
-//go:embed static/listing.js
-var listingJS []byte
+//go:embed static/*.js
+var staticFiles embed.FS
 
 // maxListingBody bounds a listing upload: the fields and up to MaxListingImages photos.
 const maxListingBody = 100 << 20
@@ -41,6 +43,9 @@ func Routes(srv *web.Server, svc *Service) error {
 		return err
 	}
 	if err := addPortalMessages(srv.Pages.Messages); err != nil {
+		return err
+	}
+	if err := mountStatic(srv); err != nil {
 		return err
 	}
 	h := &Handler{svc: svc, srv: srv}
@@ -63,10 +68,18 @@ func Routes(srv *web.Server, svc *Service) error {
 	e.GET("/portal/listings/new", h.newListingPage, sellers)
 	e.POST("/portal/listings", h.createListingForm, sellers)
 	e.GET("/portal/listings/:id", h.listingPage, sellers)
-	e.GET("/catalog/static/listing.js", func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", listingJS)
-	})
+	return nil
+}
+
+// mountStatic serves the catalogue's scripts (listing.js, import.js) under /catalog/static.
+// Routes and ImportRoutes both need them and either may be mounted alone; mounting twice
+// replaces the route with the same one.
+func mountStatic(srv *web.Server) error {
+	files, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return err
+	}
+	srv.Static("/catalog/static", files)
 	return nil
 }
 
@@ -168,33 +181,27 @@ type ListingForm struct {
 	Stock       string
 }
 
-// upload is one photo file of the request.
-type upload struct {
-	name string
-	data []byte
-}
-
-// readListing reads the multipart request: the form fields (the unreadable ones named in
-// bad) and the photo files.
-func readListing(c echo.Context) (ListingForm, NewListing, []upload, fault.Fields, error) {
+// readListing reads the multipart request: the form fields as typed, and the submission
+// (the unreadable fields named in its Unreadable) with its photo files.
+func readListing(c echo.Context) (ListingForm, ListingSubmission, error) {
 	var bad fault.Fields
 	req := c.Request()
 	if err := req.ParseMultipartForm(16 << 20); err != nil {
 		var maxErr *http.MaxBytesError
 		switch {
 		case errors.As(err, &maxErr):
-			return ListingForm{}, NewListing{}, nil, nil, fault.Wrap(fault.TooLarge, err, "the upload is larger than %d MB", maxListingBody>>20)
+			return ListingForm{}, ListingSubmission{}, fault.Wrap(fault.TooLarge, err, "the upload is larger than %d MB", maxListingBody>>20)
 		case errors.Is(err, http.ErrNotMultipart):
-			return ListingForm{}, NewListing{}, nil, nil, fault.Validation("send the listing as multipart/form-data",
+			return ListingForm{}, ListingSubmission{}, fault.Validation("send the listing as multipart/form-data",
 				fault.Field("images", "photos are uploaded as files of a multipart form"))
 		}
-		return ListingForm{}, NewListing{}, nil, nil, fault.Wrap(fault.Invalid, err, "the form cannot be read")
+		return ListingForm{}, ListingSubmission{}, fault.Wrap(fault.Invalid, err, "the form cannot be read")
 	}
 	f := ListingForm{Title: c.FormValue("title"), Description: c.FormValue("description"), Price: c.FormValue("price"),
 		PriceAmount: c.FormValue("price_amount"), Currency: strings.ToUpper(strings.TrimSpace(c.FormValue("currency"))),
 		Territories: c.FormValue("territories"), ProductSKU: c.FormValue("product_sku"), Stock: c.FormValue("stock")}
 	n := NewListing{Title: f.Title, Description: f.Description, ProductSKU: f.ProductSKU, Stock: 1,
-		Price: money.New(0, f.Currency), Territories: splitTerritories(f.Territories)}
+		Price: money.New(0, f.Currency), Territories: textlist.Split(f.Territories, textlist.Typed)}
 	switch {
 	case strings.TrimSpace(f.PriceAmount) != "":
 		v, err := strconv.ParseInt(strings.TrimSpace(f.PriceAmount), 10, 64)
@@ -234,91 +241,38 @@ func readListing(c echo.Context) (ListingForm, NewListing, []upload, fault.Field
 	if req.MultipartForm != nil {
 		files = append(req.MultipartForm.File["images"], req.MultipartForm.File["images[]"]...)
 	}
-	var ups []upload
+	sub := ListingSubmission{Listing: n, Unreadable: bad}
 	for _, fh := range files {
 		if fh.Size == 0 && fh.Filename == "" {
 			continue // an empty file input
 		}
 		file, err := fh.Open()
 		if err != nil {
-			return f, n, nil, nil, err
+			return f, sub, err
 		}
+		// One byte over the limit is enough for the check to refuse it.
 		data, err := io.ReadAll(io.LimitReader(file, MaxImageBytes+1))
 		file.Close()
 		if err != nil {
-			return f, n, nil, nil, err
+			return f, sub, err
 		}
-		ups = append(ups, upload{name: fh.Filename, data: data})
+		sub.Photos = append(sub.Photos, Photo{Name: fh.Filename, Data: data})
 	}
-	return f, n, ups, bad, nil
+	return f, sub, nil
 }
 
-// splitTerritories reads a list typed into one field: "FR, BE;DE".
-func splitTerritories(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' || r == '\r' })
-}
-
-// createListing checks the whole request, the listing's fields and every photo, before
-// storing any photo; then stores the photos and creates the listing (pending, with its
-// screening job). A bad field or photo stores nothing and names each problem.
+// createListing reads the request and hands it to the catalogue's SubmitListing, for the
+// caller's seller account.
 func (h *Handler) createListing(c echo.Context) (ListingForm, Listing, error) {
 	seller, err := h.sellerOf(c)
 	if err != nil {
 		return ListingForm{}, Listing{}, err
 	}
-	ctx := c.Request().Context()
-	form, n, uploads, bad, err := readListing(c)
+	form, sub, err := readListing(c)
 	if err != nil {
 		return form, Listing{}, err
 	}
-	if err := h.svc.CheckListing(ctx, seller.ID, n); err != nil {
-		e, ok := fault.As(err)
-		if !ok || e.Code != fault.Invalid {
-			return form, Listing{}, err
-		}
-		bad = append(bad, e.Fields...)
-	}
-	switch {
-	case len(uploads) == 0:
-		bad.Add("images", "add at least one photo")
-	case len(uploads) > MaxListingImages:
-		bad.Add("images", "at most %d photos", MaxListingImages)
-	}
-	var prepared []preparedImage
-	if len(uploads) <= MaxListingImages {
-		// With a bad field the listing is refused anyway: check the photos' headers only,
-		// without decoding them.
-		headersOnly := len(bad) > 0
-		for _, u := range uploads {
-			var p preparedImage
-			var err error
-			if headersOnly {
-				_, err = inspectImage(u.data, defaultImageLimits)
-			} else {
-				p, err = h.svc.prepareImage(ctx, u.data)
-			}
-			if e, ok := fault.As(err); ok && (e.Code == fault.Invalid || e.Code == fault.TooLarge) {
-				for _, f := range e.Fields {
-					bad.Add("images", "%s: %s", u.name, f.Message)
-				}
-				continue
-			} else if err != nil {
-				return form, Listing{}, err
-			}
-			prepared = append(prepared, p)
-		}
-	}
-	if err := bad.Err("the listing is not valid"); err != nil {
-		return form, Listing{}, err
-	}
-	for _, p := range prepared {
-		img, err := h.svc.storeImage(ctx, p)
-		if err != nil {
-			return form, Listing{}, err
-		}
-		n.ImageIDs = append(n.ImageIDs, img.ID)
-	}
-	l, err := h.svc.CreateListing(ctx, seller.ID, n)
+	l, err := h.svc.SubmitListing(c.Request().Context(), seller.ID, sub)
 	return form, l, err
 }
 
@@ -483,8 +437,9 @@ type ListingFormPage struct {
 	Form       ListingForm
 	Errors     map[string]string
 	Currencies []string
-	// The limits the form's script checks before uploading (the server checks them again).
-	MaxImageBytes, MaxImages int
+	// The limits the form's script checks before uploading (the server checks them again),
+	// and the photo size in MB the form names.
+	MaxImageBytes, MaxImages, MaxImageMB int
 }
 
 func (h *Handler) renderListingForm(c echo.Context, status int, p *ListingFormPage) error {
@@ -492,10 +447,10 @@ func (h *Handler) renderListingForm(c echo.Context, status int, p *ListingFormPa
 	if err != nil {
 		return err
 	}
-	p.Seller, p.Title, p.Currencies = seller, "New listing", web.MarketCurrencies
-	p.MaxImageBytes, p.MaxImages = MaxImageBytes, MaxListingImages
+	p.Seller, p.Title, p.Currencies = seller, "New listing", h.srv.Markets().Currencies
+	p.MaxImageBytes, p.MaxImages, p.MaxImageMB = MaxImageBytes, MaxListingImages, MaxImageBytes>>20
 	if p.Form.Currency == "" {
-		p.Form.Currency = web.MarketOf(c).Currency
+		p.Form.Currency = h.srv.MarketOf(c).Currency
 	}
 	if p.Form.Territories == "" && status == http.StatusOK {
 		p.Form.Territories = seller.Country
@@ -537,26 +492,13 @@ func (h *Handler) listingPage(c echo.Context) error {
 	return h.srv.Render(c, http.StatusOK, "catalog/listing_show", &ListingPage{Page: web.Page{Title: l.Title}, Listing: l, Screening: js.Screening})
 }
 
-// formErrors turns a service error into the messages a form shows beside its fields (under
-// "" for the form as a whole), with the status to answer; ok is false for errors that are not
-// the person's to fix.
+// formErrors turns a service error into the messages the listing form shows beside its
+// fields, with the status to answer (internal/web's table); ok is false for errors that are
+// not the seller's to fix there. Besides bad fields, a photo over the size limit is theirs to fix.
 func formErrors(err error) (map[string]string, int, bool) {
-	e, ok := fault.As(err)
+	msgs, status, ok := web.FormErrors(err, fault.Invalid, fault.Conflict, fault.Unprocessable, fault.TooLarge)
 	if !ok {
 		return nil, 0, false
-	}
-	status := map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.Conflict: http.StatusConflict,
-		fault.Unprocessable: http.StatusUnprocessableEntity, fault.TooLarge: http.StatusRequestEntityTooLarge}[e.Code]
-	if status == 0 {
-		return nil, 0, false
-	}
-	msgs := map[string]string{"": e.Message}
-	for _, f := range e.Fields {
-		if msgs[f.Field] == "" {
-			msgs[f.Field] = f.Message
-		} else {
-			msgs[f.Field] += "; " + f.Message
-		}
 	}
 	// The form has one price field, in major units.
 	if m, ok := msgs["price_amount"]; ok && msgs["price"] == "" {

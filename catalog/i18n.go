@@ -10,13 +10,14 @@ import (
 // carry the same words here, so whichever slice sets them last changes nothing;
 // TestPortalMessagesTranslated keeps the templates and this table in step.
 var portalMessages = map[string]struct{ fr, zh string }{
-	"1 to 12 JPEG, PNG or WebP photos of the item itself, up to 15 MB each; the first is the main one": {
-		"1 à 12 photos JPEG, PNG ou WebP de l'article lui-même, 15 Mo au plus chacune ; la première est la principale",
-		"1 至 12 张商品本身的 JPEG、PNG 或 WebP 照片，每张不超过 15 MB；第一张为主图"},
+	// The limits are MaxListingImages and MaxImageBytes, filled in by the form.
+	"1 to %d JPEG, PNG or WebP photos of the item itself, up to %d MB each; the first is the main one": {
+		"1 à %d photos JPEG, PNG ou WebP de l'article lui-même, %d Mo au plus chacune ; la première est la principale",
+		"1 至 %d 张商品本身的 JPEG、PNG 或 WebP 照片，每张不超过 %d MB；第一张为主图"},
 	"All":               {"Toutes", "全部"},
 	"Uploading…":        {"Envoi en cours…", "正在上传…"},
-	"larger than 15 MB": {"plus de 15 Mo", "超过 15 MB"},
-	"at most 12 photos": {"12 photos au plus", "最多 12 张照片"},
+	"larger than %d MB": {"plus de %d Mo", "超过 %d MB"},
+	"at most %d photos": {"%d photos au plus", "最多 %d 张照片"},
 	"An analyst is looking at this listing before fans can see it.": {
 		"Un analyste examine cette annonce avant que les fans puissent la voir.", "分析师正在审核此商品，审核通过后粉丝才能看到。"},
 	"By status":   {"Par statut", "按状态"},

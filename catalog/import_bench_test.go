@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"marketplace/internal/textlist"
 )
 
 // writeBenchCSV writes n catalogue lines: products of four sizes each, with an English and a
@@ -107,7 +109,7 @@ func bareCopy(b *testing.B, w *importWorld, f *os.File) time.Duration {
 		price, _ := strconv.ParseInt(rec[8], 10, 64)
 		jpy, _ := strconv.ParseInt(rec[9], 10, 64)
 		stock, _ := strconv.Atoi(rec[11])
-		return []any{rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7], price, jpy, splitList(rec[10], nil), stock,
+		return []any{rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7], price, jpy, textlist.Split(rec[10], ";"), stock,
 			rec[12], rec[13], rec[14]}, nil
 	})
 	if _, err := w.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"sku", "product", "title_en", "description_en", "title_fr",
@@ -167,7 +169,7 @@ func bareCopyTables(b *testing.B, w *importWorld, f *os.File) time.Duration {
 	for _, rec := range recs {
 		if !seen[rec[1]] {
 			seen[rec[1]] = true
-			products = append(products, []any{w.a, rec[1], Slug(rec[2]), rec[5], rec[6], splitList(rec[10], nil), rec[7]})
+			products = append(products, []any{w.a, rec[1], Slug(rec[2]), rec[5], rec[6], textlist.Split(rec[10], ";"), rec[7]})
 		}
 	}
 	copyRows("products", []string{"licensee_id", "ref", "slug", "property", "category", "territories", "currency"}, products)
@@ -182,7 +184,7 @@ func bareCopyTables(b *testing.B, w *importWorld, f *os.File) time.Duration {
 			price, _ := strconv.ParseInt(rec[8], 10, 64)
 			texts = append(texts, []any{pid[rec[1]], "en", rec[2], rec[3]}, []any{pid[rec[1]], "fr", rec[4], ""})
 			listings = append(listings, []any{seller.ID, pid[rec[1]], Slug(rec[2]), rec[2], rec[3], rec[5], rec[6], price, rec[7], stock,
-				splitList(rec[10], nil), seller.ShipsFrom})
+				textlist.Split(rec[10], ";"), seller.ShipsFrom})
 		}
 	}
 	copyRows("product_texts", []string{"product_id", "lang", "title", "description"}, texts)

@@ -13,6 +13,7 @@ import (
 
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
+	"marketplace/internal/textlist"
 	"marketplace/licensing"
 )
 
@@ -330,7 +331,7 @@ func (c *csvReader) parse(rec []string, line int) (*importRow, []fault.FieldErro
 				prices[col.arg] = a
 			}
 		case colTerritories:
-			r.Territories = splitList(v, strings.ToUpper)
+			r.Territories = textlist.Split(strings.ToUpper(v), ";")
 		case colStock:
 			if v == "" {
 				continue
@@ -343,7 +344,7 @@ func (c *csvReader) parse(rec []string, line int) (*importRow, []fault.FieldErro
 		case colGTIN:
 			r.GTIN = v
 		case colImages:
-			r.Images = splitList(v, nil)
+			r.Images = textlist.Split(v, ";")
 		case colSize:
 			r.Size = v
 		case colColour:
@@ -474,24 +475,6 @@ func validateRow(r *importRow, texts map[string]*Text, prices map[string]int64, 
 }
 
 var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// splitList splits a ;-separated cell, trimming and dropping empty items.
-func splitList(v string, norm func(string) string) []string {
-	if v == "" {
-		return nil
-	}
-	parts := strings.Split(v, ";")
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			if norm != nil {
-				p = norm(p)
-			}
-			out = append(out, p)
-		}
-	}
-	return out
-}
 
 func categoryCodes() string {
 	codes := make([]string, len(licensing.Categories))

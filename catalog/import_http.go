@@ -23,9 +23,6 @@ import (
 //go:embed templates/imports/*.html
 var importTemplates embed.FS
 
-//go:embed static/import.js
-var importJS []byte
-
 // maxUploadBytes bounds one import request: the CSV and the images zip together.
 const maxUploadBytes = 1 << 30
 
@@ -64,11 +61,7 @@ func ImportRoutes(srv *web.Server, svc *Service) error {
 	e.POST("/portal/imports", h.importForm, importer)
 	e.GET("/portal/imports/:id", h.importPage, importer)
 	e.GET("/portal/products", h.productsPage, reader)
-	e.GET("/catalog/static/import.js", func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", importJS)
-	})
-	return nil
+	return mountStatic(srv)
 }
 
 // licenseeOf is the licensee the caller acts for: a licensee user's own, or the one an admin
@@ -350,10 +343,12 @@ func (h *importHandler) renderImports(c echo.Context, status int, msg string, fi
 // browser waits and lands on the import's page.
 func (h *importHandler) importForm(c echo.Context) error {
 	imp, err := h.runUpload(c)
-	wantsJSON := strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "application/json")
+	wantsJSON := web.WantsJSON(c)
 	if err != nil {
+		// A bad form or a file over the limit is the licensee's to fix on the page; the status
+		// is the table's (413 for a file over the limit).
 		if e, ok := fault.As(err); ok && !wantsJSON && (e.Code == fault.Invalid || e.Code == fault.TooLarge) {
-			return h.renderImports(c, http.StatusBadRequest, e.Message, e.Fields)
+			return h.renderImports(c, web.StatusOf(err), e.Message, e.Fields)
 		}
 		return err
 	}

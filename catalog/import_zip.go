@@ -6,14 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // the formats a catalogue picture may have
-	_ "image/png"
 	"io"
 	"path"
 	"strings"
-
-	_ "golang.org/x/image/webp"
 
 	"marketplace/internal/fault"
 )
@@ -34,8 +29,6 @@ const (
 	maxZipTotal      = 2 << 30 // uncompressed bytes in the whole archive
 	maxZipEntry      = 20 << 20
 	maxZipRatio      = 100
-	maxImagePixels   = 40_000_000
-	minImageSide     = 16
 	zipRatioMinBytes = 1 << 20 // tiny entries may compress well without being bombs
 )
 
@@ -161,30 +154,20 @@ func (z *zipImages) check(name string) string {
 	return msg
 }
 
-// checkPicture decodes a picture the way the store will, so that a bad one is reported on its
-// line before anything is written: JPEG, PNG or WebP only, the pixel count its header claims
-// checked before decoding, and the whole picture decoded (a cut-short file fails).
+// checkPicture checks and decodes a picture the way the store will (inspectImage and
+// decodeImage, under the limits every stored picture meets), so that a bad one is reported on
+// its line before anything is written: JPEG, PNG or WebP only, its size and the pixel count its
+// header claims checked before decoding, and the whole picture decoded (a cut-short file fails).
 func checkPicture(data []byte) string {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return "the picture is cut short"
-	case err != nil:
-		return "not a JPEG, PNG or WebP picture"
+	h, err := inspectImage(data, defaultImageLimits)
+	if err == nil {
+		_, err = decodeImage(data, h)
 	}
-	switch format {
-	case "jpeg", "png", "webp":
-	default:
-		return format + " pictures are not accepted: use JPEG, PNG or WebP"
+	if err == nil {
+		return ""
 	}
-	if cfg.Width < minImageSide || cfg.Height < minImageSide {
-		return fmt.Sprintf("%d×%d pixels is too small (at least %d on each side)", cfg.Width, cfg.Height, minImageSide)
+	if e, ok := fault.As(err); ok && len(e.Fields) > 0 {
+		return e.Fields[0].Message
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return fmt.Sprintf("%d×%d pixels is more than %d megapixels", cfg.Width, cfg.Height, maxImagePixels/1_000_000)
-	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return "the picture is damaged or cut short: " + err.Error()
-	}
-	return ""
+	return err.Error()
 }

@@ -242,6 +242,82 @@ func (s *Service) CreateListing(ctx context.Context, sellerID int64, n NewListin
 	return s.Listing(ctx, id)
 }
 
+// Photo is one picture file sent with a listing, under the name it was uploaded with.
+type Photo struct {
+	Name string
+	Data []byte
+}
+
+// ListingSubmission is a listing as a seller sends it, with its photos (the portal's form and
+// POST /api/v1/listings). Unreadable names the fields the caller could not even read (a price
+// that is not a number), so that one answer names every problem.
+type ListingSubmission struct {
+	Listing    NewListing // without ImageIDs: the photos are stored by SubmitListing
+	Photos     []Photo
+	Unreadable fault.Fields
+}
+
+// SubmitListing is the whole of listing an item with its photos. It checks every field and
+// every photo before storing anything (with a bad field, the photos' headers only, without
+// decoding them); then it stores the photos and creates the listing as CreateListing does:
+// pending, with its screening job, in one transaction.
+//
+// Returns fault.Invalid naming every bad field and photo (a photo over MaxImageBytes among
+// them), and nothing is stored then; fault.Forbidden for a suspended seller; fault.NotFound
+// when there is no such seller.
+func (s *Service) SubmitListing(ctx context.Context, sellerID int64, sub ListingSubmission) (Listing, error) {
+	n, bad := sub.Listing, append(fault.Fields(nil), sub.Unreadable...)
+	n.ImageIDs = nil
+	if err := s.CheckListing(ctx, sellerID, n); err != nil {
+		e, ok := fault.As(err)
+		if !ok || e.Code != fault.Invalid {
+			return Listing{}, err
+		}
+		bad = append(bad, e.Fields...)
+	}
+	switch {
+	case len(sub.Photos) == 0:
+		bad.Add("images", "add at least one photo")
+	case len(sub.Photos) > MaxListingImages:
+		bad.Add("images", "at most %d photos", MaxListingImages)
+	}
+	var prepared []preparedImage
+	if len(sub.Photos) <= MaxListingImages {
+		// With a bad field the listing is refused anyway: check the photos' headers only,
+		// without decoding them.
+		headersOnly := len(bad) > 0
+		for _, ph := range sub.Photos {
+			var p preparedImage
+			var err error
+			if headersOnly {
+				_, err = inspectImage(ph.Data, defaultImageLimits)
+			} else {
+				p, err = s.prepareImage(ctx, ph.Data)
+			}
+			if e, ok := fault.As(err); ok && (e.Code == fault.Invalid || e.Code == fault.TooLarge) {
+				for _, f := range e.Fields {
+					bad.Add("images", "%s: %s", ph.Name, f.Message)
+				}
+				continue
+			} else if err != nil {
+				return Listing{}, err
+			}
+			prepared = append(prepared, p)
+		}
+	}
+	if err := bad.Err("the listing is not valid"); err != nil {
+		return Listing{}, err
+	}
+	for _, p := range prepared {
+		img, err := s.storeImage(ctx, p)
+		if err != nil {
+			return Listing{}, err
+		}
+		n.ImageIDs = append(n.ImageIDs, img.ID)
+	}
+	return s.CreateListing(ctx, sellerID, n)
+}
+
 // CheckListing validates a seller's listing as CreateListing would, without writing anything,
 // leaving out the photos (n.ImageIDs): a form that uploads photos with the listing checks the
 // rest first, so a bad field stores no photo. Returns fault.Invalid naming every bad field,

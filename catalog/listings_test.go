@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -92,4 +94,78 @@ func TestCreateListingRefusesBadInputAndWritesNothing(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d rows written", n)
 	}
+}
+
+func TestSubmitListing(t *testing.T) {
+	svc, dir := newImageService(t)
+	ctx := context.Background()
+	seller, err := svc.CreateSeller(ctx, NewSeller{Kind: SellerIndependent, Name: "Corner Shop", Country: "FR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := NewListing{Title: "Mascot plush", Price: money.New(1500, "EUR"), Stock: 2, Territories: []string{"FR"}}
+	photo := Photo{Name: "plush.jpg", Data: encodeJPEG(t, twoTone(64, 48))}
+
+	t.Run("ErrEveryProblemNamedAndNothingStored", func(t *testing.T) {
+		bad := good
+		bad.Title = ""
+		_, err := svc.SubmitListing(ctx, seller.ID, ListingSubmission{Listing: bad,
+			Photos:     []Photo{photo, {Name: "notes.txt", Data: []byte("not a picture")}},
+			Unreadable: fault.Fields{fault.Field("stock", `"many" is not a whole number`)}})
+		e, ok := fault.As(err)
+		if !ok || e.Code != fault.Invalid {
+			t.Fatalf("err = %v, want Invalid", err)
+		}
+		var named []string
+		for _, f := range e.Fields {
+			named = append(named, f.Field+": "+f.Message)
+		}
+		for _, want := range []string{"stock: ", "title: ", "images: notes.txt: "} {
+			if !slices.ContainsFunc(named, func(s string) bool { return strings.HasPrefix(s, want) }) {
+				t.Errorf("no error %q… in %q", want, named)
+			}
+		}
+		if files := blobFiles(t, dir); len(files) != 0 {
+			t.Errorf("a refused listing stored %v", files)
+		}
+		if ls, _ := svc.Listings(ctx, ListingFilter{SellerID: seller.ID}); len(ls) != 0 {
+			t.Errorf("a refused listing was created: %+v", ls)
+		}
+	})
+	t.Run("ErrNoPhoto", func(t *testing.T) {
+		_, err := svc.SubmitListing(ctx, seller.ID, ListingSubmission{Listing: good})
+		if e, ok := fault.As(err); !ok || e.Code != fault.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "images" {
+			t.Fatalf("err = %v, want Invalid naming images", err)
+		}
+	})
+	t.Run("ErrPhotoOverTheSizeLimit", func(t *testing.T) {
+		huge := Photo{Name: "huge.jpg", Data: make([]byte, MaxImageBytes+1)}
+		_, err := svc.SubmitListing(ctx, seller.ID, ListingSubmission{Listing: good, Photos: []Photo{huge}})
+		e, ok := fault.As(err)
+		if !ok || e.Code != fault.Invalid || len(e.Fields) != 1 || !strings.HasPrefix(e.Fields[0].Message, "huge.jpg: the file is") {
+			t.Fatalf("err = %v (%+v), want Invalid naming huge.jpg's size", err, e)
+		}
+	})
+	t.Run("PendingWithPhotosAndScreeningJob", func(t *testing.T) {
+		l, err := svc.SubmitListing(ctx, seller.ID, ListingSubmission{Listing: good, Photos: []Photo{photo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Status != StatusPending || len(l.Images) != 1 || l.Images[0].Width != 64 {
+			t.Fatalf("listing = %+v", l)
+		}
+		var jobs int
+		if err := svc.DB().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'screen_listing' AND args->>'listing_id' = $1`,
+			itoa(l.ID)).Scan(&jobs); err != nil || jobs != 1 {
+			t.Fatalf("screening jobs = %d, %v", jobs, err)
+		}
+	})
+	t.Run("ErrSuspendedSeller", func(t *testing.T) {
+		if _, err := svc.db.Exec(ctx, `UPDATE sellers SET status = 'suspended', status_reason = 'test' WHERE id = $1`, seller.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SubmitListing(ctx, seller.ID, ListingSubmission{Listing: good, Photos: []Photo{photo}}); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("err = %v, want Forbidden", err)
+		}
+	})
 }

@@ -2,7 +2,6 @@ package detection
 
 import (
 	"embed"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -193,21 +192,9 @@ func (h *rulesHandler) save(c echo.Context) error {
 		_, err = h.store.Save(c.Request().Context(), web.Caller(c), cfg, form.Note)
 	}
 	if err != nil {
-		e, ok := fault.As(err)
+		errs, status, ok := web.FormErrors(err, fault.Invalid, fault.Conflict)
 		if !ok {
 			return err
-		}
-		status := map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.Conflict: http.StatusConflict}[e.Code]
-		if status == 0 {
-			return err
-		}
-		errs := map[string]string{"": e.Message}
-		for _, f := range e.Fields {
-			if errs[f.Field] == "" {
-				errs[f.Field] = f.Message
-			} else {
-				errs[f.Field] += "; " + f.Message
-			}
 		}
 		return h.render(c, status, &RulesPage{Form: form, Errors: errs})
 	}
@@ -232,10 +219,8 @@ type RulesRequest struct {
 
 func (h *rulesHandler) apiPut(c echo.Context) error {
 	var req RulesRequest
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return fault.New(fault.Invalid, "the body is not a rule configuration: %v", err)
+	if err := web.DecodeJSON(c, &req); err != nil {
+		return err
 	}
 	cfg, err := h.store.Save(c.Request().Context(), web.Caller(c), req.RuleConfig, req.Note)
 	if err != nil {

@@ -340,6 +340,15 @@ func (s *Service) FailedScreenings(ctx context.Context, limit int) ([]StuckListi
 	return out, nil
 }
 
+// RetryScreening queues a new screening of listing id (an operator's retry of a screening that
+// keeps failing). Returns fault.NotFound when there is no such listing.
+func (s *Service) RetryScreening(ctx context.Context, id int64) error {
+	if _, err := s.catalog.Listing(ctx, id); err != nil {
+		return err
+	}
+	return postgres.Tx(ctx, s.db, func(tx pgx.Tx) error { return s.catalog.InsertScreening(ctx, tx, id) })
+}
+
 // AllowImages records, inside tx (an analyst's "authentic" decision in case caseID), that
 // the photos of listing listingID are authentic for its seller: their matches with official
 // references no longer count against that seller, in this listing or any later one.

@@ -5,11 +5,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"marketplace/internal/fault"
-	"marketplace/internal/postgres"
 	"marketplace/internal/web"
 )
 
@@ -61,11 +59,7 @@ func (h *screeningHandler) retry(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return fault.Validation("the listing is not valid", fault.Field("id", "must be a listing id"))
 	}
-	ctx := c.Request().Context()
-	if _, err := h.svc.catalog.Listing(ctx, id); err != nil {
-		return err
-	}
-	if err := postgres.Tx(ctx, h.svc.db, func(tx pgx.Tx) error { return h.svc.catalog.InsertScreening(ctx, tx, id) }); err != nil {
+	if err := h.svc.RetryScreening(c.Request().Context(), id); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/analyst/screenings?retried="+strconv.FormatInt(id, 10))

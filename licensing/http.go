@@ -2,10 +2,6 @@ package licensing
 
 import (
 	"embed"
-	"encoding/json"
-	"errors"
-	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,30 +12,12 @@ import (
 
 	"marketplace/internal/audit"
 	"marketplace/internal/fault"
+	"marketplace/internal/textlist"
 	"marketplace/internal/web"
 )
 
 //go:embed templates/*.html templates/partials.tmpl
 var templates embed.FS
-
-// withPartials serves the page templates with templates/partials.tmpl appended to each, so
-// blocks such as the audit table are written once: the web renderer parses every page file
-// on its own.
-type withPartials struct{ fs.FS }
-
-func (w withPartials) ReadFile(name string) ([]byte, error) {
-	page, err := fs.ReadFile(w.FS, name)
-	if err != nil || !strings.HasSuffix(name, ".html") {
-		return page, err
-	}
-	partials, err := fs.ReadFile(w.FS, "templates/partials.tmpl")
-	if err != nil {
-		return nil, err
-	}
-	return append(append(page, '\n'), partials...), nil
-}
-
-func (w withPartials) Glob(pattern string) ([]string, error) { return fs.Glob(w.FS, pattern) }
 
 // Handler serves the registry's admin pages, its API and the public verification.
 type Handler struct {
@@ -51,7 +29,10 @@ type Handler struct {
 // Writes are for admins; reads for admins, analysts and (their own licensee only) licensee
 // users; verification is public.
 func Routes(srv *web.Server, svc *Service) error {
-	if err := srv.Pages.Add("licensing", withPartials{templates}, "templates/*.html"); err != nil {
+	if err := srv.Pages.AddPartials(templates, "templates/partials.tmpl"); err != nil {
+		return err
+	}
+	if err := srv.Pages.Add("licensing", templates, "templates/*.html"); err != nil {
 		return err
 	}
 	h := &Handler{svc: svc, srv: srv}
@@ -225,30 +206,6 @@ func (r LicenceRequest) input(base LicenceInput, requireAll bool) (LicenceInput,
 	return in, bad.Err("the licence is not valid")
 }
 
-// decode reads a JSON body into v; unknown fields and wrong types are named.
-func decode(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return fault.Wrap(fault.TooLarge, err, "the request body is too large")
-	case errors.As(err, &typeErr):
-		return fault.Validation("the body is not valid", fault.Field(typeErr.Field, "must be a %s", typeErr.Type.String()))
-	case errors.Is(err, io.EOF):
-		return fault.Validation("the body is empty; send a JSON object")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fault.Validation("the body is not valid", fault.Field(name, "is not a field of this request"))
-	}
-	return fault.Wrap(fault.Invalid, err, "the body is not valid JSON")
-}
-
 // --- API handlers ---
 
 func (h *Handler) apiProperties(c echo.Context) error {
@@ -291,7 +248,7 @@ func (h *Handler) apiLicensees(c echo.Context) error {
 
 func (h *Handler) apiCreateLicensee(c echo.Context) error {
 	var in LicenseeInput
-	if err := decode(c, &in); err != nil {
+	if err := web.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := h.svc.CreateLicensee(c.Request().Context(), web.Caller(c), in)
@@ -322,7 +279,7 @@ func (h *Handler) apiUpdateLicensee(c echo.Context) error {
 		return err
 	}
 	var p LicenseePatch
-	if err := decode(c, &p); err != nil {
+	if err := web.DecodeJSON(c, &p); err != nil {
 		return err
 	}
 	cur, err := h.svc.Licensee(c.Request().Context(), id)
@@ -360,7 +317,7 @@ func (h *Handler) apiCreateLicence(c echo.Context) error {
 		return err
 	}
 	var r LicenceRequest
-	if err := decode(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	if r.Status != nil {
@@ -399,7 +356,7 @@ func (h *Handler) apiLicence(c echo.Context) error {
 
 func (h *Handler) apiPatchLicence(c echo.Context) error {
 	var r LicenceRequest
-	if err := decode(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	ctx, actor := c.Request().Context(), web.Caller(c)
@@ -462,7 +419,7 @@ func (h *Handler) apiAuthorise(c echo.Context) error {
 		return err
 	}
 	var r ResellerRequest
-	if err := decode(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	a, err := h.svc.AuthoriseReseller(c.Request().Context(), web.Caller(c), id, r.SellerID, r.Territories)
@@ -506,7 +463,7 @@ func (h *Handler) apiRegisterSerials(c echo.Context) error {
 		return err
 	}
 	var in SerialRangeInput
-	if err := decode(c, &in); err != nil {
+	if err := web.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	r, err := h.svc.RegisterSerialRange(c.Request().Context(), web.Caller(c), id, in)
@@ -640,34 +597,9 @@ func checkCountry(c echo.Context) string {
 
 // --- pages ---
 
-// formErrors turns a service error into the messages a form shows beside its fields (under
-// "" for the form as a whole), with the status to answer; ok is false for errors that are not
-// the person's to fix.
-func formErrors(err error) (map[string]string, int, bool) {
-	e, ok := fault.As(err)
-	if !ok {
-		return nil, 0, false
-	}
-	status := map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.Conflict: http.StatusConflict,
-		fault.Unprocessable: http.StatusUnprocessableEntity}[e.Code]
-	if status == 0 {
-		return nil, 0, false
-	}
-	msgs := map[string]string{"": e.Message}
-	for _, f := range e.Fields {
-		if msgs[f.Field] == "" {
-			msgs[f.Field] = f.Message
-		} else {
-			msgs[f.Field] += "; " + f.Message
-		}
-	}
-	return msgs, status, true
-}
-
-// splitList reads a list typed into one field: "FR, BE DE;NL".
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' || r == '\r' })
-}
+// formCodes are the refusals the registry's forms explain beside their fields; any other
+// error goes to the error page.
+var formCodes = []fault.Code{fault.Invalid, fault.Conflict, fault.Unprocessable}
 
 // CountryOption is a country in a select.
 type CountryOption struct{ Code, Name string }
@@ -752,7 +684,7 @@ func licenseeForm(c echo.Context) LicenseeInput {
 func (h *Handler) createLicenseeForm(c echo.Context) error {
 	in := licenseeForm(c)
 	l, err := h.svc.CreateLicensee(c.Request().Context(), web.Caller(c), in)
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicenseeForm(c, status, 0, in, errs)
 	} else if err != nil {
 		return err
@@ -780,7 +712,7 @@ func (h *Handler) updateLicenseeForm(c echo.Context) error {
 	}
 	in := licenseeForm(c)
 	_, err = h.svc.UpdateLicensee(c.Request().Context(), web.Caller(c), id, in)
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicenseeForm(c, status, id, in, errs)
 	} else if err != nil {
 		return err
@@ -849,7 +781,7 @@ func (h *Handler) authoriseForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := ResellerRequest{Territories: splitList(c.FormValue("territories"))}
+	form := ResellerRequest{Territories: textlist.Split(c.FormValue("territories"), textlist.Typed)}
 	seller, perr := strconv.ParseInt(strings.TrimSpace(c.FormValue("seller_id")), 10, 64)
 	if perr != nil {
 		err = fault.Validation("the reseller cannot be authorised", fault.Field("seller_id", "must be a seller's number"))
@@ -857,7 +789,7 @@ func (h *Handler) authoriseForm(c echo.Context) error {
 		form.SellerID = seller
 		_, err = h.svc.AuthoriseReseller(c.Request().Context(), web.Caller(c), id, seller, form.Territories)
 	}
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicensee(c, status, id, &LicenseePage{ResellerForm: form, Errors: prefixed("reseller.", errs)})
 	} else if err != nil {
 		return err
@@ -876,7 +808,7 @@ func (h *Handler) revokeForm(c echo.Context) error {
 		return fault.New(fault.NotFound, "authorisation not found")
 	}
 	_, err = h.svc.RevokeReseller(c.Request().Context(), web.Caller(c), id, seller, c.FormValue("reason"))
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicensee(c, status, id, &LicenseePage{Errors: prefixed("revoke.", errs)})
 	} else if err != nil {
 		return err
@@ -903,7 +835,7 @@ func (h *Handler) serialsForm(c echo.Context) error {
 	if err == nil {
 		_, err = h.svc.RegisterSerialRange(c.Request().Context(), web.Caller(c), id, form)
 	}
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicensee(c, status, id, &LicenseePage{SerialForm: form, Errors: prefixed("serial.", errs)})
 	} else if err != nil {
 		return err
@@ -961,7 +893,7 @@ func readLicenceForm(c echo.Context) (LicenceForm, LicenceInput, error) {
 	for _, cat := range cats {
 		f.Categories[cat] = true
 	}
-	r := LicenceRequest{Number: f.Number, Property: &f.Property, Categories: cats, Territories: splitList(f.Territories)}
+	r := LicenceRequest{Number: f.Number, Property: &f.Property, Categories: cats, Territories: textlist.Split(f.Territories, textlist.Typed)}
 	if r.Categories == nil {
 		r.Categories = []string{}
 	}
@@ -1013,7 +945,7 @@ func (h *Handler) createLicenceForm(c echo.Context) error {
 	if err == nil {
 		l, err = h.svc.CreateLicence(ctx, web.Caller(c), id, in)
 	}
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicenceForm(c, status, &LicenceFormPage{Licensee: licensee, Form: form, Errors: errs})
 	} else if err != nil {
 		return err
@@ -1050,7 +982,7 @@ func (h *Handler) updateLicenceForm(c echo.Context) error {
 	if err == nil {
 		_, err = h.svc.UpdateLicence(ctx, web.Caller(c), cur.Number, in)
 	}
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicenceForm(c, status, &LicenceFormPage{Licensee: licensee, Number: cur.Number, Form: form, Errors: errs})
 	} else if err != nil {
 		return err
@@ -1088,7 +1020,7 @@ func (h *Handler) licencePage(c echo.Context) error {
 func (h *Handler) statusForm(c echo.Context) error {
 	reason := c.FormValue("reason")
 	l, err := h.svc.SetLicenceStatus(c.Request().Context(), web.Caller(c), c.Param("number"), Status(c.FormValue("status")), reason)
-	if errs, status, ok := formErrors(err); ok {
+	if errs, status, ok := web.FormErrors(err, formCodes...); ok {
 		return h.renderLicence(c, status, &LicencePage{Reason: reason, Errors: errs})
 	} else if err != nil {
 		return err

@@ -493,3 +493,34 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Fatalf("seeded reseller: %+v, %v", a, err)
 	}
 }
+
+// TestAPIBodiesAreStrictJSON checks that the registry's API reads its bodies with the shared
+// strict decoder: another media type is a 415, an unknown field a 400 naming it.
+func TestAPIBodiesAreStrictJSON(t *testing.T) {
+	w := newHTTPWorld(t)
+	send := func(ctype, body string) response {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/licensees", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+w.admin)
+		rec := httptest.NewRecorder()
+		w.srv.Handler().ServeHTTP(rec, req)
+		return response{status: rec.Code, body: rec.Body.String(), header: rec.Header()}
+	}
+	t.Run("ErrTextPlainIs415", func(t *testing.T) {
+		r := send("text/plain", `{"name": "Charlie", "country": "FR", "contact_email": "c@example.com"}`)
+		wantStatus(t, r, http.StatusUnsupportedMediaType)
+		if p := r.problem(t); !strings.Contains(p.Detail, "application/json") {
+			t.Errorf("detail = %q, want it to name application/json", p.Detail)
+		}
+	})
+	t.Run("ErrUnknownFieldIsNamed", func(t *testing.T) {
+		r := send(echoJSON, `{"name": "Charlie", "country": "FR", "contact_email": "c@example.com", "colour": "blue"}`)
+		wantStatus(t, r, http.StatusBadRequest)
+		if f := r.fields(); len(f) != 1 || f[0] != "colour" {
+			t.Errorf("fields = %v, want [colour]", f)
+		}
+	})
+	if ls, _ := w.svc.Licensees(context.Background(), LicenseeFilter{}); len(ls) != 2 {
+		t.Fatalf("a refused body created a licensee: %d licensees", len(ls))
+	}
+}

@@ -256,7 +256,7 @@ type Placed struct {
 // out meanwhile; Unprocessable for an empty cart or an item that cannot be sold in the fan's
 // market; Unavailable when Stripe does not answer (the cart is then as it was).
 func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req CheckoutRequest) (Placed, error) {
-	cur, err := chargeable(req.Currency, web.MarketCurrencies)
+	cur, err := chargeable(req.Currency, Currencies)
 	if err != nil {
 		return Placed{}, err
 	}

@@ -4,13 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/stripe/stripe-go/v76"
 	"golang.org/x/text/message"
 
 	"marketplace/internal/fault"
@@ -94,7 +92,7 @@ func (co *Checkout) cartPage(c echo.Context) error {
 // renderCart shows the cart, with err (a refused change or checkout) above it.
 func (co *Checkout) renderCart(c echo.Context, status int, ferr *fault.Error) error {
 	ctx := c.Request().Context()
-	cart, err := co.loadCart(ctx, co.buyerOf(c, false), web.MarketOf(c))
+	cart, err := co.loadCart(ctx, co.buyerOf(c, false), co.srv.MarketOf(c))
 	if err != nil {
 		return err
 	}
@@ -107,21 +105,15 @@ func (co *Checkout) renderCart(c echo.Context, status int, ferr *fault.Error) er
 // with the reason for people.
 func (co *Checkout) refused(c echo.Context, err error) error {
 	fe, ok := fault.As(err)
-	accept := c.Request().Header.Get(echo.HeaderAccept)
-	if !ok || (strings.Contains(accept, "json") && !strings.Contains(accept, "text/html")) {
+	if !ok || web.WantsJSON(c) || !slices.Contains(cartRefusals, fe.Code) {
 		return err
 	}
-	status, ok := cartRefusals[fe.Code]
-	if !ok {
-		return err
-	}
-	return co.renderCart(c, status, fe)
+	return co.renderCart(c, web.StatusOf(err), fe)
 }
 
-// cartRefusals are the refusals the cart page explains itself, with their statuses (the same
-// as internal/web's table); other errors go to the error page.
-var cartRefusals = map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.NotFound: http.StatusNotFound,
-	fault.Conflict: http.StatusConflict, fault.Unprocessable: http.StatusUnprocessableEntity, fault.Unavailable: http.StatusServiceUnavailable}
+// cartRefusals are the refusals the cart page explains itself (with the status of
+// internal/web's table); other errors go to the error page.
+var cartRefusals = []fault.Code{fault.Invalid, fault.NotFound, fault.Conflict, fault.Unprocessable, fault.Unavailable}
 
 // itemForm reads listing_id and variant_id. Returns Invalid naming the bad field.
 func itemForm(c echo.Context) (int64, int64, error) {
@@ -150,7 +142,7 @@ func (co *Checkout) addItem(c echo.Context) error {
 		return co.refused(c, err)
 	}
 	b := co.buyerOf(c, true)
-	if err := co.AddToCart(c.Request().Context(), b, web.MarketOf(c), listing, variant, qty); err != nil {
+	if err := co.AddToCart(c.Request().Context(), b, co.srv.MarketOf(c), listing, variant, qty); err != nil {
 		return co.refused(c, err)
 	}
 	web.Flash(c, co.translate(c, "Added to your cart."))
@@ -166,7 +158,7 @@ func (co *Checkout) updateItem(c echo.Context) error {
 	if err != nil {
 		return co.refused(c, err)
 	}
-	if err := co.SetQuantity(c.Request().Context(), co.buyerOf(c, false), web.MarketOf(c), listing, variant, qty); err != nil {
+	if err := co.SetQuantity(c.Request().Context(), co.buyerOf(c, false), co.srv.MarketOf(c), listing, variant, qty); err != nil {
 		return co.refused(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/cart")
@@ -185,7 +177,7 @@ func (co *Checkout) removeItem(c echo.Context) error {
 
 func (co *Checkout) checkout(c echo.Context) error {
 	b := co.buyerOf(c, true)
-	placed, err := co.PlaceOrder(c.Request().Context(), b, web.MarketOf(c),
+	placed, err := co.PlaceOrder(c.Request().Context(), b, co.srv.MarketOf(c),
 		CheckoutRequest{Currency: c.FormValue("currency"), SeenTotal: c.FormValue("seen_total")})
 	if err != nil {
 		return co.refused(c, err)
@@ -280,8 +272,8 @@ func (co *Checkout) apiSetStripeAccount(c echo.Context) error {
 		return err
 	}
 	var body StripeAccountBody
-	if err := c.Bind(&body); err != nil {
-		return fault.Validation("the body is not valid JSON", fault.Field("account_id", "send {\"account_id\": \"acct_…\"}"))
+	if err := web.DecodeJSON(c, &body); err != nil {
+		return err
 	}
 	if err := co.SetStripeAccount(c.Request().Context(), id, body.AccountID); err != nil {
 		return err
@@ -289,19 +281,8 @@ func (co *Checkout) apiSetStripeAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, StripeAccountBody{LicenseeID: id, AccountID: body.AccountID})
 }
 
-// testPayOrder finds the test-mode order of a session for its buyer.
-func (co *Checkout) testPayOrder(c echo.Context) (Order, error) {
-	session := c.Param("session")
-	var id int64
-	err := co.db.QueryRow(c.Request().Context(), `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
-	if err != nil {
-		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
-	}
-	return co.OrderFor(c.Request().Context(), co.buyerOf(c, false), id)
-}
-
 func (co *Checkout) testPayPage(c echo.Context) error {
-	o, err := co.testPayOrder(c)
+	o, err := co.TestPayment(c.Request().Context(), co.buyerOf(c, false), c.Param("session"))
 	if err != nil {
 		return err
 	}
@@ -310,33 +291,15 @@ func (co *Checkout) testPayPage(c echo.Context) error {
 	return co.srv.Render(c, http.StatusOK, "storefront/testpay", page)
 }
 
-// testPay completes (or abandons) a test payment the way Stripe would: it signs a
-// checkout.session.completed (or .expired) event with the webhook secret and delivers it to
-// POST /webhooks/stripe through the server's own handler, middleware and all.
+// testPay completes (or abandons) a test payment through the checkout's payment-completion
+// path, the one the Stripe webhook reaches.
 func (co *Checkout) testPay(c echo.Context) error {
-	o, err := co.testPayOrder(c)
+	paid := c.FormValue("action") != "abandon"
+	o, err := co.CompleteTestPayment(c.Request().Context(), co.buyerOf(c, false), c.Param("session"), paid)
 	if err != nil {
 		return err
 	}
-	typ, status := stripe.EventTypeCheckoutSessionCompleted, "paid"
-	if c.FormValue("action") == "abandon" {
-		typ, status = stripe.EventTypeCheckoutSessionExpired, "unpaid"
-	}
-	// One event id per session and outcome: a second click is a redelivery, and changes nothing.
-	eventID := fmt.Sprintf("evt_testpay_%s_%s", strings.TrimPrefix(o.SessionID, "cs_test_local_"), status)
-	payload, sig := SignedEvent(co.secret, eventID, typ, SessionObject(o.SessionID, o.ID, o.Total.Amount, o.Total.Currency, status), time.Now())
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(string(payload)))
-	req = req.WithContext(c.Request().Context())
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Stripe-Signature", sig)
-	req.RemoteAddr = "127.0.0.1:0"
-	rec := httptest.NewRecorder()
-	co.srv.Echo.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		co.log.Error("test payment: the webhook refused its event", "status", rec.Code, "body", rec.Body.String())
-		return fault.New(fault.Internal, "the webhook refused the test payment (status %d)", rec.Code)
-	}
-	if status == "paid" {
+	if paid {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d?paid=1", o.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/orders/%d", o.ID))

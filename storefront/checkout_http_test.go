@@ -196,7 +196,7 @@ func TestCheckoutPages(t *testing.T) {
 
 // TestEveryCheckoutPageRenders renders each page with data that reaches its branches.
 func TestEveryCheckoutPageRenders(t *testing.T) {
-	srv, err := web.NewServer(web.Config{})
+	srv, err := web.NewServer(web.Config{Markets: Markets()})
 	if err != nil {
 		t.Fatal(err)
 	}

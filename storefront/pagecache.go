@@ -125,8 +125,8 @@ func cacheable(c echo.Context) bool {
 }
 
 // pageKey names a rendering: the page, its address, the language and the market.
-func pageKey(c echo.Context) string {
-	m := web.MarketOf(c)
+func (h *handler) pageKey(c echo.Context) string {
+	m := h.srv.MarketOf(c)
 	return c.Request().URL.RequestURI() + "|" + web.RequestLanguage(c).String() + "|" + m.Country + "|" + m.Currency
 }
 
@@ -142,7 +142,7 @@ func (h *handler) render(c echo.Context, name, slug, extraKey string, build func
 		}
 		return h.srv.Render(c, status, name, data)
 	}
-	key := name + "|" + pageKey(c) + "|" + extraKey
+	key := name + "|" + h.pageKey(c) + "|" + extraKey
 	if e, ok := pc.get(key); ok {
 		return writePage(c, e, token)
 	}

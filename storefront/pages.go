@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,24 +23,6 @@ import (
 //go:embed templates/*.html templates/partials.tmpl
 var templates embed.FS
 
-// withPartials serves each page template with templates/partials.tmpl appended, since the web
-// renderer parses every page file on its own.
-type withPartials struct{ fs.FS }
-
-func (w withPartials) ReadFile(name string) ([]byte, error) {
-	page, err := fs.ReadFile(w.FS, name)
-	if err != nil || !strings.HasSuffix(name, ".html") {
-		return page, err
-	}
-	partials, err := fs.ReadFile(w.FS, "templates/partials.tmpl")
-	if err != nil {
-		return nil, err
-	}
-	return append(append(page, '\n'), partials...), nil
-}
-
-func (w withPartials) Glob(pattern string) ([]string, error) { return fs.Glob(w.FS, pattern) }
-
 // MaxPhotoBytes bounds a photo uploaded to /verify/photo.
 const MaxPhotoBytes = 8 << 20
 
@@ -58,7 +39,10 @@ type handler struct {
 // Routes adds the storefront's pages, and its messages in every page language, to the server.
 // "/" becomes the storefront's home.
 func Routes(srv *web.Server, store *Store) error {
-	if err := srv.Pages.Add("storefront", withPartials{templates}, "templates/*.html"); err != nil {
+	if err := srv.Pages.AddPartials(templates, "templates/partials.tmpl"); err != nil {
+		return err
+	}
+	if err := srv.Pages.Add("storefront", templates, "templates/*.html"); err != nil {
 		return err
 	}
 	if err := addMessages(srv.Pages.Messages); err != nil {
@@ -123,7 +107,7 @@ func (p *shopPage) PropertyName(code string) string {
 
 // CountryName is the fan's country as the market selector names it.
 func (p *shopPage) CountryName() string {
-	for _, mc := range web.MarketCountries {
+	for _, mc := range MarketCountries {
 		if mc.Code == p.Market.Country {
 			return mc.Name
 		}
@@ -164,7 +148,7 @@ func (h *handler) home(c echo.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		m := web.MarketOf(c)
+		m := h.srv.MarketOf(c)
 		p := &HomePage{shopPage: shopPage{Page: web.Page{Title: "Official Olympic Store"}, props: props}, Categories: licensing.Categories}
 		for _, pr := range props {
 			q := SearchQuery{Property: pr.Code, Band: -1, Sort: SortNewest, Country: m.Country, Currency: m.Currency, Page: 1, PerPage: 4}
@@ -274,14 +258,14 @@ func (h *handler) search(c echo.Context) error {
 	}
 	values := c.QueryParams()
 	p := &SearchPage{shopPage: shopPage{Page: web.Page{Title: "Shop"}, props: props}, Sorts: Sorts, values: values}
-	q, err := ParseSearch(values, web.MarketOf(c), codes)
+	q, err := ParseSearch(values, h.srv.MarketOf(c), codes)
 	p.Query = q
 	if err != nil {
 		e, ok := fault.As(err)
 		if !ok {
 			return err
 		}
-		if wantsJSON(c) {
+		if web.WantsJSON(c) {
 			return err
 		}
 		p.Errors = e.Fields
@@ -291,7 +275,7 @@ func (h *handler) search(c echo.Context) error {
 		} else {
 			p.Query.Text = ""
 		}
-		return h.srv.Render(c, http.StatusBadRequest, "storefront/search", p)
+		return h.srv.Render(c, web.StatusOf(err), "storefront/search", p)
 	}
 	return h.render(c, "storefront/search", "", "", func() (int, web.PageData, error) {
 		res, err := h.store.Search(c.Request().Context(), q)
@@ -319,11 +303,6 @@ func fieldsOf(fs []fault.FieldError) string {
 		names = append(names, f.Field)
 	}
 	return "," + strings.Join(names, ",") + ","
-}
-
-func wantsJSON(c echo.Context) bool {
-	a := c.Request().Header.Get("Accept")
-	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
 }
 
 // --- product ---
@@ -378,7 +357,7 @@ func (h *handler) product(c echo.Context) error {
 		return fault.New(fault.NotFound, "no product at this address")
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
-	o, err := h.store.OfferBySlug(c.Request().Context(), slug, web.MarketOf(c))
+	o, err := h.store.OfferBySlug(c.Request().Context(), slug, h.srv.MarketOf(c))
 	if fault.Is(err, fault.NotFound) {
 		return fault.Wrap(fault.NotFound, err, "no product at this address")
 	}
@@ -431,7 +410,7 @@ func (h *handler) verifyPhoto(c echo.Context) error {
 	pc := h.store.photoChecker()
 	p := &VerifyPhotoPage{shopPage: shopPage{Page: web.Page{Title: "Check a photo"}}, Available: pc != nil}
 	fail := func(status int, err error) error {
-		if wantsJSON(c) {
+		if web.WantsJSON(c) {
 			return err
 		}
 		e, _ := fault.As(err)
@@ -485,7 +464,7 @@ func (h *handler) verifyPhoto(c echo.Context) error {
 		}
 		return err
 	}
-	if wantsJSON(c) {
+	if web.WantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]any{"verdict": res.Verdict, "product": res.ProductTitle, "sku": res.ProductSKU,
 			"licensee": res.LicenseeName, "distance": res.Distance})
 	}

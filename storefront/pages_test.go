@@ -36,7 +36,7 @@ type site struct {
 
 func newSite(t testing.TB, w *world) *site {
 	t.Helper()
-	srv, err := web.NewServer(web.Config{})
+	srv, err := web.NewServer(web.Config{Markets: Markets()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 
@@ -163,8 +165,8 @@ func stripeErr(err error, what string) error {
 }
 
 // testGateway stands in for Stripe when no key is configured: its sessions are pages of our
-// own (/testpay/{id}), clearly labelled, that complete the order by sending a signed
-// checkout.session.completed event to the webhook, as Stripe would.
+// own (/testpay/{id}), clearly labelled, that complete the order through CompleteTestPayment
+// with the checkout.session event Stripe would send.
 type testGateway struct{}
 
 func (g *testGateway) Mode() PaymentMode { return PaymentTest }
@@ -178,6 +180,56 @@ func (g *testGateway) Open(_ context.Context, s paymentSession) (openedSession, 
 }
 
 func (g *testGateway) Expire(context.Context, int64, string) error { return nil }
+
+// TestPayment returns the order of test-payment session for its buyer (OrderFor's rules), for
+// the labelled test-payment page. Returns fault.NotFound when payments are not in test mode,
+// when no test-mode order has that session, or when it is not the buyer's.
+func (co *Checkout) TestPayment(ctx context.Context, b Buyer, session string) (Order, error) {
+	if co.Mode() != PaymentTest {
+		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
+	}
+	var id int64
+	err := co.db.QueryRow(ctx, `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
+	}
+	if err != nil {
+		return Order{}, err
+	}
+	return co.OrderFor(ctx, b, id)
+}
+
+// CompleteTestPayment pays the buyer's test-mode order of session, or with paid false
+// abandons it, the way Stripe would: the checkout.session.completed (or .expired) event that
+// Stripe would send goes through the webhook's own path (applyStripeEvent), without a
+// signature since it never leaves the process. The event id is one per session and outcome,
+// so a second click is a redelivery and changes nothing. Returns the order as it is after the
+// event, and TestPayment's errors.
+func (co *Checkout) CompleteTestPayment(ctx context.Context, b Buyer, session string, paid bool) (Order, error) {
+	o, err := co.TestPayment(ctx, b, session)
+	if err != nil {
+		return Order{}, err
+	}
+	typ, status := stripe.EventTypeCheckoutSessionCompleted, "paid"
+	if !paid {
+		typ, status = stripe.EventTypeCheckoutSessionExpired, "unpaid"
+	}
+	raw, err := json.Marshal(SessionObject(o.SessionID, o.ID, o.Total.Amount, o.Total.Currency, status))
+	if err != nil {
+		return Order{}, err
+	}
+	ev := stripe.Event{
+		ID:         fmt.Sprintf("evt_testpay_%s_%s", strings.TrimPrefix(o.SessionID, "cs_test_local_"), status),
+		Type:       typ,
+		Created:    co.now().Unix(),
+		APIVersion: stripe.APIVersion,
+		Data:       &stripe.EventData{Raw: raw},
+	}
+	if _, err := co.applyStripeEvent(ctx, ev); err != nil {
+		return Order{}, err
+	}
+	return co.OrderFor(ctx, b, o.ID)
+}
 
 // chargeable reports whether Stripe can charge in cur: an ISO 4217 code among the currencies the
 // store runs in. Returns Invalid naming "currency" otherwise.

@@ -14,7 +14,6 @@ import (
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
-	"marketplace/internal/web"
 	"marketplace/licensing"
 )
 
@@ -223,7 +222,7 @@ func (s *Store) document(ctx context.Context, l catalog.Listing, sellers map[int
 			}
 		}
 	}
-	for _, cur := range web.MarketCurrencies {
+	for _, cur := range Currencies {
 		// In a currency the product (or listing) has no price in, it shows its own main
 		// price in its own currency: the storefront converts nothing.
 		p, _ := marketPrice(l, product, cur)

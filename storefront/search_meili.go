@@ -13,7 +13,6 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"marketplace/internal/money"
-	"marketplace/internal/web"
 	"marketplace/licensing"
 )
 
@@ -60,7 +59,7 @@ func (e *MeiliEngine) ensureSettings(ctx context.Context) error {
 	}
 	filterable := []string{"group_id", "territories", "property", "category", "licensee_id"}
 	sortable := []string{"created_at"}
-	for _, cur := range web.MarketCurrencies {
+	for _, cur := range Currencies {
 		filterable = append(filterable, meiliBandField(cur))
 		sortable = append(sortable, meiliPriceField(cur))
 	}

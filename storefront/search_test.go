@@ -422,7 +422,7 @@ func TestFacetCountsStayExact(t *testing.T) {
 func TestEveryMarketCurrencyHasAPriceIndex(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, Options{})
-	for _, cur := range web.MarketCurrencies {
+	for _, cur := range Currencies {
 		var n int
 		err := w.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_indexes WHERE tablename = 'search_documents'
 			AND indexdef LIKE '%' || $1 || '%'`, "(prices -> '"+cur+"'::text)").Scan(&n)

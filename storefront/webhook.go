@@ -51,8 +51,15 @@ func (co *Checkout) HandleStripeEvent(ctx context.Context, payload []byte, signa
 			return "", fault.Wrap(fault.Invalid, err, "the event cannot be read: %s", err.Error())
 		}
 	}
+	return co.applyStripeEvent(ctx, ev)
+}
+
+// applyStripeEvent applies one verified event in one transaction, once per event id: the
+// payment-completion path that the webhook and the test-payment page (CompleteTestPayment)
+// share. It returns the outcome recorded with the event id.
+func (co *Checkout) applyStripeEvent(ctx context.Context, ev stripe.Event) (string, error) {
 	var outcome string
-	err = postgres.Tx(ctx, co.db, func(tx pgx.Tx) error {
+	err := postgres.Tx(ctx, co.db, func(tx pgx.Tx) error {
 		created := time.Unix(ev.Created, 0).UTC()
 		tag, err := tx.Exec(ctx, `INSERT INTO stripe_events (id, type, created, outcome) VALUES ($1, $2, $3, '')
 			ON CONFLICT (id) DO NOTHING`, ev.ID, string(ev.Type), created)
@@ -221,8 +228,8 @@ func (co *Checkout) stripeWebhook(c echo.Context) error {
 }
 
 // SignedEvent builds a Stripe event about a checkout session, as Stripe would send it (API
-// version 2023-10-16), and its Stripe-Signature header for secret at time at. The
-// test-payment page sends these to the webhook; tests use them to build their deliveries.
+// version 2023-10-16), and its Stripe-Signature header for secret at time at. Tests use them
+// to build their deliveries.
 func SignedEvent(secret, eventID string, typ stripe.EventType, session map[string]any, at time.Time) (payload []byte, header string) {
 	ev := map[string]any{
 		"id": eventID, "object": "event", "api_version": stripe.APIVersion, "created": at.Unix(), "livemode": false,

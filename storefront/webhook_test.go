@@ -14,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"marketplace/internal/fault"
 	"marketplace/internal/web"
 )
 
@@ -23,7 +24,7 @@ func (f *fixture) server(t *testing.T) *web.Server {
 	if f.co.srv != nil {
 		return f.co.srv
 	}
-	srv, err := web.NewServer(web.Config{Auth: f.auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := web.NewServer(web.Config{Auth: f.auth, Markets: Markets(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +190,82 @@ func TestWebhookOutOfOrder(t *testing.T) {
 	if st := f.stock(t, f.tee.ID); st != 0 {
 		t.Fatalf("stock %d", st)
 	}
+}
+
+// TestCompleteTestPayment checks that the test-payment page's completion is the webhook's
+// path: the event is recorded under its id with its outcome, and a second click is a
+// redelivery that changes nothing.
+func TestCompleteTestPayment(t *testing.T) {
+	f := newFixture(t, CheckoutConfig{})
+	ctx := context.Background()
+	fan := anonBuyer("testpay")
+	placed, err := f.place(t, fan, f.tee, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.co.Order(ctx, placed.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventOutcome := func(id string) (string, int) {
+		t.Helper()
+		var outcome string
+		var n int
+		if err := f.db.QueryRow(ctx, `SELECT coalesce(max(outcome), ''), count(*) FROM stripe_events WHERE id = $1`, id).Scan(&outcome, &n); err != nil {
+			t.Fatal(err)
+		}
+		return outcome, n
+	}
+	paidEvent := "evt_testpay_" + strings.TrimPrefix(o.SessionID, "cs_test_local_") + "_paid"
+
+	t.Run("ErrAnotherBuyersSession", func(t *testing.T) {
+		if _, err := f.co.CompleteTestPayment(ctx, anonBuyer("stranger"), o.SessionID, true); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("err = %v, want NotFound", err)
+		}
+		if _, n := eventOutcome(paidEvent); n != 0 {
+			t.Fatal("a stranger's click recorded an event")
+		}
+	})
+	t.Run("ErrUnknownSession", func(t *testing.T) {
+		if _, err := f.co.CompleteTestPayment(ctx, fan, "cs_test_local_0_nope", true); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("err = %v, want NotFound", err)
+		}
+	})
+	t.Run("PaysThroughTheWebhookPath", func(t *testing.T) {
+		got, err := f.co.CompleteTestPayment(ctx, fan, o.SessionID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != OrderPaid {
+			t.Fatalf("status = %s, want paid", got.Status)
+		}
+		if outcome, n := eventOutcome(paidEvent); n != 1 || outcome != outcomePaid {
+			t.Fatalf("event %s: %d rows, outcome %q; want one, %q", paidEvent, n, outcome, outcomePaid)
+		}
+	})
+	t.Run("SecondClickChangesNothing", func(t *testing.T) {
+		before := f.stock(t, f.tee.ID)
+		got, err := f.co.CompleteTestPayment(ctx, fan, o.SessionID, true)
+		if err != nil || got.Status != OrderPaid {
+			t.Fatalf("second click: %v, %v", got.Status, err)
+		}
+		if outcome, n := eventOutcome(paidEvent); n != 1 || outcome != outcomePaid {
+			t.Fatalf("event %s after a second click: %d rows, outcome %q", paidEvent, n, outcome)
+		}
+		if after := f.stock(t, f.tee.ID); after != before {
+			t.Fatalf("stock %d → %d after a second click", before, after)
+		}
+	})
+	t.Run("AbandonAfterPaymentKeepsItPaid", func(t *testing.T) {
+		got, err := f.co.CompleteTestPayment(ctx, fan, o.SessionID, false)
+		if err != nil || got.Status != OrderPaid {
+			t.Fatalf("abandon after payment: %v, %v", got.Status, err)
+		}
+	})
+	t.Run("ErrNotInTestMode", func(t *testing.T) {
+		live := newFixture(t, CheckoutConfig{StripeSecretKey: "sk_test_123"})
+		if _, err := live.co.TestPayment(ctx, fan, o.SessionID); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("err = %v, want NotFound", err)
+		}
+	})
 }

@@ -218,6 +218,7 @@ func (m *Main) serve() error {
 		Auth:          m.Auth,
 		SecureCookies: m.Config.SecureCookies,
 		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
+		Markets:       storefront.Markets(),
 	})
 	if err != nil {
 		return err

@@ -72,18 +72,14 @@ func (h *Handler) login(c echo.Context) error {
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
 	token, expires, u, err := h.svc.Login(c.Request().Context(), email, c.FormValue("password"), web.ClientIP(c), c.Request().UserAgent())
 	if err != nil {
-		status := http.StatusInternalServerError
-		switch fault.CodeOf(err) {
-		case fault.Unauthorized:
-			status = http.StatusUnauthorized
-		case fault.RateLimited:
-			status = http.StatusTooManyRequests
-		default:
+		// A wrong password and too many attempts are told on the login page, with the status
+		// of internal/web's table; anything else is the error page's.
+		ferr, ok := fault.As(err)
+		if !ok || (ferr.Code != fault.Unauthorized && ferr.Code != fault.RateLimited) {
 			return err
 		}
 		h.srv.Logger().Info("login refused", "email", strings.ToLower(email), "ip", web.ClientIP(c), "err", err)
-		msg, _ := fault.As(err)
-		return h.srv.Render(c, status, "auth/login", &LoginPage{Page: web.Page{Title: "Log in"}, Email: email, Next: next, Error: msg.Message})
+		return h.srv.Render(c, web.StatusOf(err), "auth/login", &LoginPage{Page: web.Page{Title: "Log in"}, Email: email, Next: next, Error: ferr.Message})
 	}
 	h.srv.SetSessionCookie(c, token, expires)
 	if next == "" {
@@ -100,15 +96,12 @@ func (h *Handler) register(c echo.Context) error {
 	email := c.FormValue("email")
 	u, err := h.registerUser(c, email)
 	if err != nil {
-		ferr, ok := fault.As(err)
-		if !ok || ferr.Code != fault.Invalid {
+		errs, status, ok := web.FormErrors(err, fault.Invalid)
+		if !ok {
 			return err
 		}
-		page := &RegisterPage{Page: web.Page{Title: "Create your account"}, Email: email, Errors: map[string]string{}}
-		for _, f := range ferr.Fields {
-			page.Errors[f.Field] = f.Message
-		}
-		return h.srv.Render(c, http.StatusBadRequest, "auth/register", page)
+		page := &RegisterPage{Page: web.Page{Title: "Create your account"}, Email: email, Errors: errs}
+		return h.srv.Render(c, status, "auth/register", page)
 	}
 	web.Flash(c, "Welcome! Your account is ready.")
 	return c.Redirect(http.StatusSeeOther, h.srv.Home(u.Role))

@@ -18,6 +18,7 @@ const (
 	NotFound      Code = "not_found"     // 404: not found, or not the caller's
 	Conflict      Code = "conflict"      // 409: clashes with the current state
 	TooLarge      Code = "too_large"     // 413: body or file too large
+	Unsupported   Code = "unsupported"   // 415: a body in a type the route does not read
 	Unprocessable Code = "unprocessable" // 422: well-formed but breaks a business rule
 	RateLimited   Code = "rate_limited"  // 429: slow down
 	Unavailable   Code = "unavailable"   // 503: a dependency is down

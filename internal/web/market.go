@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,68 +32,83 @@ type MarketCountry struct {
 	Currency string
 }
 
-// MarketCountries are the countries the selector offers. A licence can cover any ISO country;
-// this is the list of markets the store runs, kept short so the selector stays usable.
-var MarketCountries = []MarketCountry{
-	{"AT", "Österreich", "EUR"}, {"AU", "Australia", "AUD"}, {"BE", "Belgique / België", "EUR"},
-	{"CA", "Canada", "CAD"}, {"CH", "Schweiz / Suisse", "CHF"}, {"CN", "中国", "CNY"},
-	{"DE", "Deutschland", "EUR"}, {"ES", "España", "EUR"}, {"FR", "France", "EUR"},
-	{"GB", "United Kingdom", "GBP"}, {"IE", "Ireland", "EUR"}, {"IT", "Italia", "EUR"},
-	{"JP", "日本", "JPY"}, {"KR", "대한민국", "KRW"}, {"LU", "Luxembourg", "EUR"},
-	{"MC", "Monaco", "EUR"}, {"MX", "México", "MXN"}, {"NL", "Nederland", "EUR"},
-	{"SM", "San Marino", "EUR"}, {"TW", "臺灣", "TWD"}, {"US", "United States", "USD"},
-	{"VA", "Città del Vaticano", "EUR"},
+// Markets are the markets the store runs, as the layout's selector and the market cookie need
+// them. Which countries and currencies they are is the storefront's business
+// (storefront.Markets); cmd passes them in Config, and without them the layout shows no
+// selector and every request's market has only its language.
+type Markets struct {
+	Countries  []MarketCountry
+	Currencies []string // the currencies prices can be shown and charged in
+	// Default is the country of a fan who has chosen nothing and whose browser names no
+	// country of Countries; one of Countries.
+	Default string
 }
 
-// MarketCurrencies are the currencies prices can be shown and charged in.
-var MarketCurrencies = []string{"AUD", "CAD", "CHF", "CNY", "EUR", "GBP", "JPY", "KRW", "MXN", "TWD", "USD"}
+// check reports a list the selector could not offer consistently.
+func (ms Markets) check() error {
+	if len(ms.Countries) == 0 {
+		return nil
+	}
+	for _, mc := range ms.Countries {
+		if !slices.Contains(ms.Currencies, mc.Currency) {
+			return fmt.Errorf("web: market %s pays in %s, which is not one of the currencies %v", mc.Code, mc.Currency, ms.Currencies)
+		}
+	}
+	if _, ok := ms.country(ms.Default); !ok {
+		return fmt.Errorf("web: the default market %q is not one of the countries", ms.Default)
+	}
+	return nil
+}
 
-// DefaultMarket is the market of a fan who has chosen nothing and whose browser says nothing
-// we can use.
-var DefaultMarket = Market{Country: "US", Language: language.English, Currency: "USD"}
-
-func marketCountry(code string) (MarketCountry, bool) {
-	i := slices.IndexFunc(MarketCountries, func(m MarketCountry) bool { return m.Code == code })
+func (ms Markets) country(code string) (MarketCountry, bool) {
+	i := slices.IndexFunc(ms.Countries, func(m MarketCountry) bool { return m.Code == code })
 	if i < 0 {
 		return MarketCountry{}, false
 	}
-	return MarketCountries[i], true
+	return ms.Countries[i], true
 }
+
+// Markets are the markets the server was configured with.
+func (s *Server) Markets() Markets { return s.cfg.Markets }
 
 // MarketOf is the request's market: the fan's choice from the cookie, else guessed from
 // Accept-Language (fr-CA → Canada, CAD, French; zh-Hans → China, CNY, Simplified Chinese).
-func MarketOf(c echo.Context) Market {
+func (s *Server) MarketOf(c echo.Context) Market {
 	if m, ok := c.Get(marketKey).(Market); ok {
 		return m
 	}
-	m := marketOf(c)
+	m := s.cfg.Markets.of(c)
 	c.Set(marketKey, m)
 	return m
 }
 
 const marketKey = "web.market"
 
-func marketOf(c echo.Context) Market {
+func (ms Markets) of(c echo.Context) Market {
 	m := Market{Language: RequestLanguage(c)}
+	if len(ms.Countries) == 0 {
+		return m
+	}
 	if ck, err := c.Cookie(MarketCookie); err == nil {
 		country, currency, _ := strings.Cut(ck.Value, ".")
-		if mc, ok := marketCountry(country); ok {
+		if mc, ok := ms.country(country); ok {
 			m.Country = mc.Code
 			m.Currency = mc.Currency
-			if slices.Contains(MarketCurrencies, currency) {
+			if slices.Contains(ms.Currencies, currency) {
 				m.Currency = currency
 			}
 			return m
 		}
 	}
-	m.Country, m.Currency = DefaultMarket.Country, DefaultMarket.Currency
+	def, _ := ms.country(ms.Default)
+	m.Country, m.Currency = def.Code, def.Currency
 	accept, _, _ := language.ParseAcceptLanguage(c.Request().Header.Get("Accept-Language"))
 	for _, t := range accept {
 		region, conf := t.Region()
 		if conf == language.No {
 			continue
 		}
-		if mc, ok := marketCountry(region.String()); ok {
+		if mc, ok := ms.country(region.String()); ok {
 			m.Country, m.Currency = mc.Code, mc.Currency
 			break
 		}
@@ -107,13 +123,13 @@ func (s *Server) chooseMarket(c echo.Context) error {
 	currency := strings.ToUpper(strings.TrimSpace(c.FormValue("currency")))
 	lang := strings.TrimSpace(c.FormValue("lang"))
 	var errs fault.Fields
-	mc, ok := marketCountry(country)
+	mc, ok := s.cfg.Markets.country(country)
 	if !ok {
 		errs.Add("country", "choose one of the countries in the list")
 	}
 	if currency == "" {
 		currency = mc.Currency
-	} else if !slices.Contains(MarketCurrencies, currency) {
+	} else if !slices.Contains(s.cfg.Markets.Currencies, currency) {
 		errs.Add("currency", "choose one of the currencies in the list")
 	}
 	var tag language.Tag

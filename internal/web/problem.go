@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,7 @@ var statusByCode = map[fault.Code]int{
 	fault.NotFound:      http.StatusNotFound,
 	fault.Conflict:      http.StatusConflict,
 	fault.TooLarge:      http.StatusRequestEntityTooLarge,
+	fault.Unsupported:   http.StatusUnsupportedMediaType,
 	fault.Unprocessable: http.StatusUnprocessableEntity,
 	fault.RateLimited:   http.StatusTooManyRequests,
 	fault.Unavailable:   http.StatusServiceUnavailable,
@@ -38,8 +40,12 @@ type Problem struct {
 	RequestID string             `json:"request_id,omitempty"`
 }
 
-// statusOf finds the status for any error a handler returns.
-func (s *Server) statusOf(err error) int {
+// StatusOf is the HTTP status for any error a handler returns: a coded error's through the
+// table above, an echo.HTTPError's own, 413 for a body over its limit, 503 for a request that
+// ran out of time, 500 for everything else. A handler that answers an error itself (a form
+// shown again with its messages) takes the status from here, so every status comes from one
+// table.
+func StatusOf(err error) int {
 	if e, ok := fault.As(err); ok {
 		return statusByCode[e.Code]
 	}
@@ -60,7 +66,7 @@ func (s *Server) statusOf(err error) int {
 // problemOf turns any error into the problem document the caller may see: coded errors keep
 // their message, everything else is an internal error whose detail stays in the log.
 func (s *Server) problemOf(c echo.Context, err error) Problem {
-	status := s.statusOf(err)
+	status := StatusOf(err)
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
 		Instance: c.Request().URL.Path, RequestID: requestID(c)}
 	if e, ok := fault.As(err); ok {
@@ -85,9 +91,9 @@ func (s *Server) problemOf(c echo.Context, err error) Problem {
 	return p
 }
 
-// wantsJSON tells API callers from people: /api/ paths, webhooks and JSON-accepting clients
+// WantsJSON tells API callers from people: /api/ paths, webhooks and JSON-accepting clients
 // get problem documents; browsers get a page.
-func wantsJSON(c echo.Context) bool {
+func WantsJSON(c echo.Context) bool {
 	p := c.Request().URL.Path
 	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/webhooks/") {
 		return true
@@ -108,7 +114,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	s.log.Log(c.Request().Context(), level, "request failed", "status", p.Status, "err", err.Error(),
 		"path", c.Request().URL.Path, "request_id", p.RequestID)
 
-	if wantsJSON(c) {
+	if WantsJSON(c) {
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		if c.Request().Method == http.MethodHead {
 			c.NoContent(p.Status) //nolint:errcheck
@@ -136,4 +142,25 @@ func (s *Server) handleError(err error, c echo.Context) {
 type ErrorPage struct {
 	Page
 	Problem Problem
+}
+
+// FormErrors turns err into what a form shows when it is sent back to the person who filled it
+// in: a message per field (under "" the message for the form as a whole; two messages for one
+// field are joined with "; ") and the status to answer with, from the one table. A form
+// explains only the codes it names in shown (the ones the person can fix there); ok is false
+// for any other error, which goes to the error page.
+func FormErrors(err error, shown ...fault.Code) (msgs map[string]string, status int, ok bool) {
+	e, isCoded := fault.As(err)
+	if !isCoded || !slices.Contains(shown, e.Code) {
+		return nil, 0, false
+	}
+	msgs = map[string]string{"": e.Message}
+	for _, f := range e.Fields {
+		if msgs[f.Field] == "" {
+			msgs[f.Field] = f.Message
+		} else {
+			msgs[f.Field] += "; " + f.Message
+		}
+	}
+	return msgs, StatusOf(err), true
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,16 +28,6 @@ var baseTemplates embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-func staticHandler() http.Handler {
-	sub, _ := fs.Sub(staticFiles, "static")
-	fileServer := http.FileServer(http.FS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Static files are embedded in the binary and change only with a release.
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		fileServer.ServeHTTP(w, r)
-	})
-}
-
 // Languages the pages are written in; the first is the default.
 var Languages = []language.Tag{language.English, language.French, language.SimplifiedChinese}
 
@@ -54,6 +45,7 @@ type Page struct {
 	Flash    string
 	Market   Market
 	Now      time.Time
+	markets  Markets
 	printer  *message.Printer
 	tag      language.Tag
 	homePath string
@@ -96,8 +88,8 @@ func localDate(tag language.Tag, t time.Time) string {
 func (p *Page) Money(m money.Money) string { return m.Format(p.tag) }
 
 // MarketCountries, MarketCurrencies and LanguageChoices feed the market selector in the layout.
-func (p *Page) MarketCountries() []MarketCountry  { return MarketCountries }
-func (p *Page) MarketCurrencies() []string        { return MarketCurrencies }
+func (p *Page) MarketCountries() []MarketCountry  { return p.markets.Countries }
+func (p *Page) MarketCurrencies() []string        { return p.markets.Currencies }
 func (p *Page) LanguageChoices() []LanguageChoice { return LanguageChoices }
 
 // Home is the caller's landing page.
@@ -119,11 +111,13 @@ func (p *Page) Is(roles ...string) bool {
 // PageData is any page struct that embeds Page.
 type PageData interface{ base() *Page }
 
-// Renderer holds every page template, each parsed at start-up together with the base layout,
-// so a broken template stops the start instead of a request.
+// Renderer holds every page template, each parsed at start-up together with the base layout
+// and the shared partials, so a broken template stops the start instead of a request.
 type Renderer struct {
 	layout   *template.Template
 	pages    map[string]*template.Template
+	defines  map[string][]string // page → the templates its file defines
+	partials map[string]string   // partial → the file it came from
 	Messages *catalog.Builder
 }
 
@@ -141,15 +135,80 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{layout: layout, pages: map[string]*template.Template{}, Messages: catalog.NewBuilder(catalog.Fallback(language.English))}
+	r := &Renderer{layout: layout, pages: map[string]*template.Template{}, defines: map[string][]string{},
+		partials: map[string]string{}, Messages: catalog.NewBuilder(catalog.Fallback(language.English))}
 	if err := r.Add("web", baseTemplates, "templates/error.html"); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
+// AddPartials parses the files matching patterns in fsys as partials: templates ({{define
+// "audit-table"}}…{{end}}) that every page can call with {{template "audit-table" .}}, whichever
+// slice it belongs to and whether it was added before or after them. A partial's name is
+// taken once: a second partial, or a page, defining it again stops the start.
+func (r *Renderer) AddPartials(fsys fs.FS, patterns ...string) error {
+	for _, pattern := range patterns {
+		files, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return fmt.Errorf("templates: %s matches no file", pattern)
+		}
+		for _, f := range files {
+			names, err := definedNames(fsys, f)
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				if r.layout.Lookup(n) != nil {
+					if from, ok := r.partials[n]; ok {
+						return fmt.Errorf("templates: %s defines %q, a partial of %s already", f, n, from)
+					}
+					return fmt.Errorf("templates: %s defines %q, a block of the layout", f, n)
+				}
+				for page, defs := range r.defines {
+					if slices.Contains(defs, n) {
+						return fmt.Errorf("templates: %s defines %q, which page %s defines too", f, n, page)
+					}
+				}
+			}
+			if _, err := r.layout.ParseFS(fsys, f); err != nil {
+				return fmt.Errorf("templates: %w", err)
+			}
+			// Pages added before this partial get it too.
+			for _, t := range r.pages {
+				if _, err := t.ParseFS(fsys, f); err != nil {
+					return fmt.Errorf("templates: %w", err)
+				}
+			}
+			for _, n := range names {
+				r.partials[n] = f
+			}
+		}
+	}
+	return nil
+}
+
+// definedNames lists the templates file f defines, parsed on its own.
+func definedNames(fsys fs.FS, f string) ([]string, error) {
+	t, err := template.New("").Funcs(funcs).ParseFS(fsys, f)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	var names []string
+	for _, d := range t.Templates() {
+		if n := d.Name(); n != "" && n != path.Base(f) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
 // Add parses the pages matching patterns in fsys; each becomes "slice/name" (the file name
-// without .html). A page defines the blocks "title" and "main" of the layout.
+// without .html). A page defines the blocks "title" and "main" of the layout, and may call the
+// partials (AddPartials).
 func (r *Renderer) Add(slice string, fsys fs.FS, patterns ...string) error {
 	for _, pattern := range patterns {
 		files, err := fs.Glob(fsys, pattern)
@@ -160,6 +219,16 @@ func (r *Renderer) Add(slice string, fsys fs.FS, patterns ...string) error {
 			return fmt.Errorf("templates: %s matches no file", pattern)
 		}
 		for _, f := range files {
+			name := slice + "/" + strings.TrimSuffix(path.Base(f), ".html")
+			defs, err := definedNames(fsys, f)
+			if err != nil {
+				return err
+			}
+			for _, d := range defs {
+				if from, ok := r.partials[d]; ok {
+					return fmt.Errorf("templates: page %s defines %q, a partial of %s", name, d, from)
+				}
+			}
 			t, err := r.layout.Clone()
 			if err != nil {
 				return err
@@ -167,8 +236,8 @@ func (r *Renderer) Add(slice string, fsys fs.FS, patterns ...string) error {
 			if _, err := t.ParseFS(fsys, f); err != nil {
 				return fmt.Errorf("templates: %w", err)
 			}
-			name := slice + "/" + strings.TrimSuffix(path.Base(f), ".html")
 			r.pages[name] = t
+			r.defines[name] = defs
 		}
 	}
 	return nil
@@ -216,7 +285,8 @@ func (s *Server) FillPage(c echo.Context, data PageData) {
 	p.printer = message.NewPrinter(tag, message.Catalog(s.Pages.Messages))
 	p.Path = c.Request().URL.Path
 	p.Here = c.Request().URL.RequestURI()
-	p.Market = MarketOf(c)
+	p.Market = s.MarketOf(c)
+	p.markets = s.cfg.Markets
 	p.Now = time.Now()
 	if p.Caller != nil {
 		p.homePath = s.Home(p.Caller.Role)

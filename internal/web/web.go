@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -83,6 +84,9 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Registry receives the HTTP metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
+	// Markets are the countries and currencies the header's selector offers and the market
+	// cookie may name (storefront.Markets); none hides the selector.
+	Markets Markets
 }
 
 // Server is the Echo instance with the house middleware, renderer and error handling.
@@ -109,6 +113,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if err := cfg.Markets.check(); err != nil {
+		return nil, err
 	}
 	pages, err := NewRenderer()
 	if err != nil {
@@ -177,7 +184,11 @@ func NewServer(cfg Config) (*Server, error) {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	e.POST("/market", s.chooseMarket)
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler())))
+	files, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.Static("/static", files)
 	return s, nil
 }
 
@@ -381,7 +392,7 @@ func (s *Server) metrics() echo.MiddlewareFunc {
 			err := next(c)
 			status := c.Response().Status
 			if err != nil {
-				status = s.statusOf(err)
+				status = StatusOf(err)
 			}
 			route := c.Path()
 			if route == "" {
