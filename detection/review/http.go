@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -31,7 +29,10 @@ import (
 var reviewTemplates embed.FS
 
 //go:embed static/review.js static/review.css
-var reviewStatic embed.FS
+var reviewFiles embed.FS
+
+// reviewStatic is the review's script and style sheet, at the root.
+var reviewStatic, _ = fs.Sub(reviewFiles, "static")
 
 // reviewHandler serves the analysts' pages and API, fans' reports and sellers' answers and
 // appeals.
@@ -71,7 +72,7 @@ func Routes(srv *web.Server, rv *Service) error {
 	e.POST("/analyst/cases/:id/decision", h.decisionForm, analyst)
 	e.GET("/analyst/metrics", h.metricsPage, analyst)
 	e.GET("/analyst/metrics.csv", h.metricsCSV, analyst)
-	e.GET("/analyst/static/:file", h.static)
+	srv.Static("/analyst/static", reviewStatic)
 	e.GET("/report", h.reportPage)
 	e.POST("/reports", h.reportForm)
 	e.GET("/seller/cases", h.sellerPage, seller)
@@ -118,52 +119,10 @@ func idParam(c echo.Context, what string) (int64, error) {
 	return id, nil
 }
 
-// decodeJSON reads a JSON body into v; unknown fields and wrong types are named.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return fault.Wrap(fault.TooLarge, err, "the request body is too large")
-	case errors.As(err, &typeErr):
-		return fault.Validation("the body is not valid", fault.Field(typeErr.Field, "must be a %s", typeErr.Type.String()))
-	case errors.Is(err, io.EOF):
-		return fault.Validation("the body is empty; send a JSON object")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fault.Validation("the body is not valid", fault.Field(name, "is not a field of this request"))
-	}
-	return fault.Wrap(fault.Invalid, err, "the body is not valid JSON")
-}
-
-// formMessages turns a coded error a person can fix into messages per field ("" for the
-// whole form) and the status to render the form again with; ok is false for other errors.
+// formMessages is what a review form shows for err: the codes an analyst, a seller or a fan
+// can fix on the form, from the one table (web.FormErrors).
 func formMessages(err error) (map[string]string, int, bool) {
-	e, ok := fault.As(err)
-	if !ok {
-		return nil, 0, false
-	}
-	status := map[fault.Code]int{fault.Invalid: http.StatusBadRequest, fault.Conflict: http.StatusConflict,
-		fault.Forbidden: http.StatusForbidden, fault.Unprocessable: http.StatusUnprocessableEntity,
-		fault.RateLimited: http.StatusTooManyRequests}[e.Code]
-	if status == 0 {
-		return nil, 0, false
-	}
-	msgs := map[string]string{"": e.Message}
-	for _, f := range e.Fields {
-		if msgs[f.Field] == "" {
-			msgs[f.Field] = f.Message
-		} else {
-			msgs[f.Field] += "; " + f.Message
-		}
-	}
-	return msgs, status, true
+	return web.FormErrors(err, fault.Invalid, fault.Conflict, fault.Forbidden, fault.Unprocessable, fault.RateLimited)
 }
 
 // parseAge reads an age filter: "36h", "90m", "7d" or a number of days.
@@ -647,21 +606,6 @@ func (h *reviewHandler) metricsCSV(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-func (h *reviewHandler) static(c echo.Context) error {
-	name := c.Param("file")
-	types := map[string]string{"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}
-	ctype, ok := types[name]
-	if !ok {
-		return fault.New(fault.NotFound, "no such file")
-	}
-	b, err := reviewStatic.ReadFile("static/" + name)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-	return c.Blob(http.StatusOK, ctype, b)
-}
-
 // ReportFormPage is the "report a suspected fake" form.
 type ReportFormPage struct {
 	Page
@@ -879,7 +823,7 @@ func (h *reviewHandler) apiDecide(c echo.Context) error {
 		return err
 	}
 	var in DecisionInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := web.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	d, err := h.rv.Decide(c.Request().Context(), web.Caller(c), id, in)
@@ -898,7 +842,7 @@ type BulkRequest struct {
 
 func (h *reviewHandler) apiBulk(c echo.Context) error {
 	var r BulkRequest
-	if err := decodeJSON(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	ds, err := h.rv.DecideMany(c.Request().Context(), web.Caller(c), r.CaseIDs, DecisionInput{Decision: r.Decision, Note: r.Note})
@@ -960,7 +904,7 @@ func (h *reviewHandler) apiMetrics(c echo.Context) error {
 
 func (h *reviewHandler) apiReport(c echo.Context) error {
 	var in ReportInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := web.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	res, err := h.rv.Report(c.Request().Context(), web.Caller(c), web.ClientIP(c), in)
@@ -1011,7 +955,7 @@ func (h *reviewHandler) apiAnswer(c echo.Context) error {
 		return err
 	}
 	var r AnswerRequest
-	if err := decodeJSON(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	cs, err := h.rv.Answer(c.Request().Context(), web.Caller(c), id, r.Answer)
@@ -1032,7 +976,7 @@ func (h *reviewHandler) apiAppeal(c echo.Context) error {
 		return err
 	}
 	var r AppealRequest
-	if err := decodeJSON(c, &r); err != nil {
+	if err := web.DecodeJSON(c, &r); err != nil {
 		return err
 	}
 	cs, err := h.rv.Appeal(c.Request().Context(), web.Caller(c), id, r.Note)
