@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"marketplace/internal/blob"
+	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
 	"marketplace/licensing"
@@ -205,8 +206,9 @@ func (s *Service) DB() *pgxpool.Pool { return s.db }
 
 // InsertScreening enqueues a screening of listing id inside tx (a re-screen after a rule or
 // reference change, or after an analyst's decision about the seller).
-func (s *Service) InsertScreening(ctx context.Context, tx pgx.Tx, id int64) error {
-	_, err := s.jobs.InsertTx(ctx, tx, ScreenListingArgs{ListingID: id}, nil)
+func (s *Service) InsertScreening(ctx context.Context, tx pgx.Tx, id int64) (err error) {
+	defer fault.Annotate(&err, "catalog.InsertScreening(%d)", id)
+	_, err = s.jobs.InsertTx(ctx, tx, ScreenListingArgs{ListingID: id}, nil)
 	return err
 }
 
@@ -244,7 +246,8 @@ func (s *Service) SetScreeningSource(src ScreeningSource) { s.screening = src }
 
 // Screening returns the latest screening of listing id, or nil when there is none yet (or no
 // source is set).
-func (s *Service) Screening(ctx context.Context, id int64) (*Screening, error) {
+func (s *Service) Screening(ctx context.Context, id int64) (_ *Screening, err error) {
+	defer fault.Annotate(&err, "catalog.Screening(%d)", id)
 	if s.screening == nil {
 		return nil, nil
 	}

@@ -224,7 +224,8 @@ func (s *Service) blobStore() error {
 // Returns fault.Invalid (field "image") for a file that is not a picture, a damaged or cut
 // short one, or one with too many or too few pixels; fault.TooLarge for more than
 // MaxImageBytes. Nothing is stored then.
-func (s *Service) PutImage(ctx context.Context, data []byte) (Image, error) {
+func (s *Service) PutImage(ctx context.Context, data []byte) (_ Image, err error) {
+	defer fault.Annotate(&err, "catalog.PutImage()")
 	p, err := s.prepareImage(ctx, data)
 	if err != nil {
 		return Image{}, err
@@ -323,7 +324,8 @@ func (s *Service) storedImage(ctx context.Context, id int64) (storedImage, error
 }
 
 // ImageInfo returns the stored picture id's record. Returns fault.NotFound when there is none.
-func (s *Service) ImageInfo(ctx context.Context, id int64) (Image, error) {
+func (s *Service) ImageInfo(ctx context.Context, id int64) (_ Image, err error) {
+	defer fault.Annotate(&err, "catalog.ImageInfo(%d)", id)
 	st, err := s.storedImage(ctx, id)
 	return st.Image, err
 }
@@ -331,7 +333,8 @@ func (s *Service) ImageInfo(ctx context.Context, id int64) (Image, error) {
 // ImageBytes returns picture id as it was uploaded, with its content type (for detection,
 // which reads the EXIF orientation itself). Returns fault.NotFound when there is no such
 // picture.
-func (s *Service) ImageBytes(ctx context.Context, id int64) ([]byte, string, error) {
+func (s *Service) ImageBytes(ctx context.Context, id int64) (_ []byte, _ string, err error) {
+	defer fault.Annotate(&err, "catalog.ImageBytes(%d)", id)
 	if err := s.blobStore(); err != nil {
 		return nil, "", err
 	}
@@ -350,7 +353,8 @@ func (s *Service) ImageBytes(ctx context.Context, id int64) ([]byte, string, err
 // is one of ImageSizes. A rendition missing from the store (a picture stored before its size
 // existed) is made again from the original and kept. Returns fault.Invalid for another size
 // and fault.NotFound when there is no such picture.
-func (s *Service) Thumbnail(ctx context.Context, id int64, size int) ([]byte, error) {
+func (s *Service) Thumbnail(ctx context.Context, id int64, size int) (_ []byte, err error) {
+	defer fault.Annotate(&err, "catalog.Thumbnail(%d, %d)", id, size)
 	data, _, err := s.thumbnail(ctx, id, size)
 	return data, err
 }

@@ -122,21 +122,24 @@ func scanImport(row pgx.Row) (Import, error) {
 
 // ImportByID returns one import. licenseeID, when not 0, must own it. Returns NotFound
 // otherwise.
-func (s *Service) ImportByID(ctx context.Context, licenseeID, id int64) (Import, error) {
+func (s *Service) ImportByID(ctx context.Context, licenseeID, id int64) (_ Import, err error) {
+	defer fault.Annotate(&err, "catalog.ImportByID(%d, %d)", licenseeID, id)
 	i, err := scanImport(s.db.QueryRow(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1 AND ($2 = 0 OR licensee_id = $2)`, id, licenseeID))
 	return i, postgres.Err(err, "import")
 }
 
 // ImportByRef returns a licensee's latest import with the caller's reference. Returns
 // NotFound when there is none (yet).
-func (s *Service) ImportByRef(ctx context.Context, licenseeID int64, ref string) (Import, error) {
+func (s *Service) ImportByRef(ctx context.Context, licenseeID int64, ref string) (_ Import, err error) {
+	defer fault.Annotate(&err, "catalog.ImportByRef(%d, %q)", licenseeID, ref)
 	i, err := scanImport(s.db.QueryRow(ctx, `SELECT `+importColumns+` FROM imports WHERE licensee_id = $1 AND client_ref = $2
 		AND client_ref <> '' ORDER BY id DESC LIMIT 1`, licenseeID, ref))
 	return i, postgres.Err(err, "import")
 }
 
 // Imports lists a licensee's latest imports, newest first.
-func (s *Service) Imports(ctx context.Context, licenseeID int64, limit int) ([]Import, error) {
+func (s *Service) Imports(ctx context.Context, licenseeID int64, limit int) (_ []Import, err error) {
+	defer fault.Annotate(&err, "catalog.Imports(%d, %d)", licenseeID, limit)
 	if limit <= 0 || limit > 200 {
 		limit = 20
 	}
@@ -152,7 +155,8 @@ func (s *Service) Imports(ctx context.Context, licenseeID int64, limit int) ([]I
 // (number, field, reason) afterwards. A file with a bad line is not an error here: the
 // returned Import has status failed, and nothing was written. Returns NotFound for an unknown
 // licensee, and other errors when the database fails (the import is then marked failed).
-func (s *Service) Import(ctx context.Context, req ImportRequest) (Import, error) {
+func (s *Service) Import(ctx context.Context, req ImportRequest) (_ Import, err error) {
+	defer fault.Annotate(&err, "catalog.Import()")
 	if req.CSV == nil {
 		return Import{}, fault.Validation("no file", fault.Field("file", "choose a CSV file"))
 	}

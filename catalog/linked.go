@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"marketplace/internal/fault"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,7 +17,8 @@ type LinkedSeller struct {
 // LinkedSellers returns the sellers linked to seller id, at most 50, most links first. Photos
 // are the same stored image (images are stored once by content, so a re-upload of the same
 // file is the same image).
-func (s *Service) LinkedSellers(ctx context.Context, id int64) ([]LinkedSeller, error) {
+func (s *Service) LinkedSellers(ctx context.Context, id int64) (_ []LinkedSeller, err error) {
+	defer fault.Annotate(&err, "catalog.LinkedSellers(%d)", id)
 	rows, err := s.db.Query(ctx, `WITH me AS (SELECT * FROM sellers WHERE id = $1),
 		links AS (
 			SELECT o.id, 'payout_account' AS why FROM sellers o, me
@@ -46,7 +48,8 @@ func (s *Service) LinkedSellers(ctx context.Context, id int64) ([]LinkedSeller, 
 
 // ListingsSharingImages returns other listings (any status, any seller) that use one of the
 // same stored images as listing id, at most 50, newest first.
-func (s *Service) ListingsSharingImages(ctx context.Context, id int64) ([]Listing, error) {
+func (s *Service) ListingsSharingImages(ctx context.Context, id int64) (_ []Listing, err error) {
+	defer fault.Annotate(&err, "catalog.ListingsSharingImages(%d)", id)
 	rows, err := s.db.Query(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.id IN (
 			SELECT oi.listing_id FROM listing_images mi JOIN listing_images oi ON oi.image_id = mi.image_id
 			WHERE mi.listing_id = $1 AND oi.listing_id <> $1)

@@ -51,13 +51,15 @@ func scanListing(row pgx.Row) (Listing, error) {
 }
 
 // Listing returns one listing, whatever its status, with its images.
-func (s *Service) Listing(ctx context.Context, id int64) (Listing, error) {
+func (s *Service) Listing(ctx context.Context, id int64) (_ Listing, err error) {
+	defer fault.Annotate(&err, "catalog.Listing(%d)", id)
 	return s.listing(ctx, s.db, id)
 }
 
 // ListingTx is Listing read inside tx (the caller's transaction, such as an analyst's
 // decision), so that it sees what tx sees. Returns NotFound when there is none.
-func (s *Service) ListingTx(ctx context.Context, tx pgx.Tx, id int64) (Listing, error) {
+func (s *Service) ListingTx(ctx context.Context, tx pgx.Tx, id int64) (_ Listing, err error) {
+	defer fault.Annotate(&err, "catalog.ListingTx(%d)", id)
 	return s.listing(ctx, tx, id)
 }
 
@@ -71,7 +73,8 @@ func (s *Service) listing(ctx context.Context, q querier, id int64) (Listing, er
 }
 
 // ListingBySlug returns one listing by its slug, whatever its status, with its images.
-func (s *Service) ListingBySlug(ctx context.Context, slug string) (Listing, error) {
+func (s *Service) ListingBySlug(ctx context.Context, slug string) (_ Listing, err error) {
+	defer fault.Annotate(&err, "catalog.ListingBySlug(%q)", slug)
 	l, err := scanListing(s.db.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.slug = $1`, slug))
 	if err != nil {
 		return Listing{}, postgres.Err(err, "listing")
@@ -91,21 +94,24 @@ type ListingFilter struct {
 }
 
 // Listings lists listings by id.
-func (s *Service) Listings(ctx context.Context, f ListingFilter) ([]Listing, error) {
+func (s *Service) Listings(ctx context.Context, f ListingFilter) (_ []Listing, err error) {
+	defer fault.Annotate(&err, "catalog.Listings()")
 	return s.listings(ctx, s.db, f)
 }
 
 // LockListing locks listing id's row for the rest of tx and returns its status: a screening
 // that judged the listing is then ordered after any takedown already under way, which stands.
 // Returns NotFound when there is none.
-func (s *Service) LockListing(ctx context.Context, tx pgx.Tx, id int64) (ListingStatus, error) {
+func (s *Service) LockListing(ctx context.Context, tx pgx.Tx, id int64) (_ ListingStatus, err error) {
+	defer fault.Annotate(&err, "catalog.LockListing(%d)", id)
 	var status ListingStatus
-	err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+	err = tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&status)
 	return status, postgres.Err(err, "listing")
 }
 
 // ListingTitles returns the titles of the listings ids, by id; an unknown id is left out.
-func (s *Service) ListingTitles(ctx context.Context, ids []int64) (map[int64]string, error) {
+func (s *Service) ListingTitles(ctx context.Context, ids []int64) (_ map[int64]string, err error) {
+	defer fault.Annotate(&err, "catalog.ListingTitles()")
 	rows, err := s.db.Query(ctx, `SELECT id, title FROM listings WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
@@ -122,7 +128,8 @@ func (s *Service) ListingTitles(ctx context.Context, ids []int64) (map[int64]str
 
 // ListingsTx is Listings read inside tx (the caller's transaction, such as a seller's
 // suspension), so that it sees what tx sees.
-func (s *Service) ListingsTx(ctx context.Context, tx pgx.Tx, f ListingFilter) ([]Listing, error) {
+func (s *Service) ListingsTx(ctx context.Context, tx pgx.Tx, f ListingFilter) (_ []Listing, err error) {
+	defer fault.Annotate(&err, "catalog.ListingsTx()")
 	return s.listings(ctx, tx, f)
 }
 
@@ -167,12 +174,13 @@ func (s *Service) listingImages(ctx context.Context, q querier, id int64) ([]Ima
 // SetListingStatus moves a listing to status inside tx (the caller's transaction: a
 // screening result, an analyst's decision), records the takedown or release in the audit log,
 // and tells the outbox. Setting the status it already has changes nothing.
-func (s *Service) SetListingStatus(ctx context.Context, tx pgx.Tx, id int64, status ListingStatus, reason string) error {
+func (s *Service) SetListingStatus(ctx context.Context, tx pgx.Tx, id int64, status ListingStatus, reason string) (err error) {
+	defer fault.Annotate(&err, "catalog.SetListingStatus(%d, %q)", id, reason)
 	if !status.Valid() || status == StatusPending {
 		return fault.Validation("the status is not valid", fault.Field("status", "must be live, held, blocked or removed"))
 	}
 	var before ListingStatus
-	err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&before)
+	err = tx.QueryRow(ctx, `SELECT status FROM listings WHERE id = $1 FOR UPDATE`, id).Scan(&before)
 	if err != nil {
 		return postgres.Err(err, "listing")
 	}
@@ -210,7 +218,8 @@ const ChangesNotifyChannel = "catalog_changes"
 
 // ChangesSince returns up to limit outbox rows after id, oldest first. A reader stores the
 // last id it applied, so a crash replays rather than loses updates.
-func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error) {
+func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) (_ []Change, err error) {
+	defer fault.Annotate(&err, "catalog.ChangesSince(%d, %d)", after, limit)
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -223,7 +232,8 @@ func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) ([]C
 
 // CreateListing validates and inserts a seller's listing as pending, together with its
 // screening job, in one transaction.
-func (s *Service) CreateListing(ctx context.Context, sellerID int64, n NewListing) (Listing, error) {
+func (s *Service) CreateListing(ctx context.Context, sellerID int64, n NewListing) (_ Listing, err error) {
+	defer fault.Annotate(&err, "catalog.CreateListing(%d)", sellerID)
 	seller, err := s.Seller(ctx, sellerID)
 	if err != nil {
 		return Listing{}, err
@@ -265,7 +275,8 @@ type ListingSubmission struct {
 // Returns fault.Invalid naming every bad field and photo (a photo over MaxImageBytes among
 // them), and nothing is stored then; fault.Forbidden for a suspended seller; fault.NotFound
 // when there is no such seller.
-func (s *Service) SubmitListing(ctx context.Context, sellerID int64, sub ListingSubmission) (Listing, error) {
+func (s *Service) SubmitListing(ctx context.Context, sellerID int64, sub ListingSubmission) (_ Listing, err error) {
+	defer fault.Annotate(&err, "catalog.SubmitListing(%d)", sellerID)
 	n, bad := sub.Listing, append(fault.Fields(nil), sub.Unreadable...)
 	n.ImageIDs = nil
 	if err := s.CheckListing(ctx, sellerID, n); err != nil {
@@ -322,7 +333,8 @@ func (s *Service) SubmitListing(ctx context.Context, sellerID int64, sub Listing
 // leaving out the photos (n.ImageIDs): a form that uploads photos with the listing checks the
 // rest first, so a bad field stores no photo. Returns fault.Invalid naming every bad field,
 // and what CreateListing returns for the seller.
-func (s *Service) CheckListing(ctx context.Context, sellerID int64, n NewListing) error {
+func (s *Service) CheckListing(ctx context.Context, sellerID int64, n NewListing) (err error) {
+	defer fault.Annotate(&err, "catalog.CheckListing(%d)", sellerID)
 	seller, err := s.Seller(ctx, sellerID)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
 )
@@ -135,19 +136,22 @@ type querier interface {
 
 // Product returns one product with its texts, variants, prices and images, whatever its
 // status. Returns NotFound when there is none.
-func (s *Service) Product(ctx context.Context, id int64) (Product, error) {
+func (s *Service) Product(ctx context.Context, id int64) (_ Product, err error) {
+	defer fault.Annotate(&err, "catalog.Product(%d)", id)
 	return s.productWhere(ctx, `p.id = $1`, id)
 }
 
 // ProductBySlug returns one product by its slug. Returns NotFound when there is none.
-func (s *Service) ProductBySlug(ctx context.Context, slug string) (Product, error) {
+func (s *Service) ProductBySlug(ctx context.Context, slug string) (_ Product, err error) {
+	defer fault.Annotate(&err, "catalog.ProductBySlug(%q)", slug)
 	return s.productWhere(ctx, `p.slug = $1`, slug)
 }
 
 // ProductBySKU returns the product one of whose variants has the SKU. A SKU belongs to one
 // licensee (the import refuses another licensee's SKU); licenseeID 0 looks across licensees.
 // Returns NotFound when no product has it.
-func (s *Service) ProductBySKU(ctx context.Context, licenseeID int64, sku string) (Product, error) {
+func (s *Service) ProductBySKU(ctx context.Context, licenseeID int64, sku string) (_ Product, err error) {
+	defer fault.Annotate(&err, "catalog.ProductBySKU(%d, %q)", licenseeID, sku)
 	return s.productWhere(ctx, `p.id = (SELECT v.product_id FROM variants v WHERE v.sku = $1
 		AND ($2 = 0 OR v.licensee_id = $2) ORDER BY v.licensee_id LIMIT 1)`, strings.TrimSpace(sku), licenseeID)
 }
@@ -176,7 +180,8 @@ type ProductFilter struct {
 }
 
 // Products lists products by id, each with its texts, variants, prices and images.
-func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, error) {
+func (s *Service) Products(ctx context.Context, f ProductFilter) (_ []Product, err error) {
+	defer fault.Annotate(&err, "catalog.Products()")
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
@@ -199,10 +204,11 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, err
 }
 
 // CountProducts counts the products Products would list without paging.
-func (s *Service) CountProducts(ctx context.Context, f ProductFilter) (int, error) {
+func (s *Service) CountProducts(ctx context.Context, f ProductFilter) (_ int, err error) {
+	defer fault.Annotate(&err, "catalog.CountProducts()")
 	var n int
 	q := strings.TrimSpace(f.Query)
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM products p
+	err = s.db.QueryRow(ctx, `SELECT count(*) FROM products p
 		WHERE ($1 = 0 OR p.licensee_id = $1) AND ($2 = '' OR p.property = upper($2)) AND ($3 = '' OR p.category = $3)
 		AND ($4 = '' OR p.status = $4)
 		AND ($5 = '' OR EXISTS (SELECT 1 FROM product_texts t WHERE t.product_id = p.id AND t.lang = 'en'

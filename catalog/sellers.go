@@ -36,7 +36,8 @@ func scanSeller(row pgx.Row) (Seller, error) {
 }
 
 // CreateSeller opens a seller account.
-func (s *Service) CreateSeller(ctx context.Context, n NewSeller) (Seller, error) {
+func (s *Service) CreateSeller(ctx context.Context, n NewSeller) (_ Seller, err error) {
+	defer fault.Annotate(&err, "catalog.CreateSeller()")
 	var bad fault.Fields
 	n.Name = strings.TrimSpace(n.Name)
 	n.Country = strings.ToUpper(strings.TrimSpace(n.Country))
@@ -77,12 +78,14 @@ func (s *Service) CreateSeller(ctx context.Context, n NewSeller) (Seller, error)
 }
 
 // Seller returns one seller.
-func (s *Service) Seller(ctx context.Context, id int64) (Seller, error) {
+func (s *Service) Seller(ctx context.Context, id int64) (_ Seller, err error) {
+	defer fault.Annotate(&err, "catalog.Seller(%d)", id)
 	return seller(ctx, s.db, id)
 }
 
 // SellerTx is Seller read inside tx (the caller's transaction, such as an analyst's decision).
-func (s *Service) SellerTx(ctx context.Context, tx pgx.Tx, id int64) (Seller, error) {
+func (s *Service) SellerTx(ctx context.Context, tx pgx.Tx, id int64) (_ Seller, err error) {
+	defer fault.Annotate(&err, "catalog.SellerTx(%d)", id)
 	return seller(ctx, tx, id)
 }
 
@@ -93,7 +96,8 @@ func seller(ctx context.Context, q querier, id int64) (Seller, error) {
 
 // LicenseeSeller returns the seller account through which a licensee sells its own products,
 // opening it on first use.
-func (s *Service) LicenseeSeller(ctx context.Context, licenseeID int64) (Seller, error) {
+func (s *Service) LicenseeSeller(ctx context.Context, licenseeID int64) (_ Seller, err error) {
+	defer fault.Annotate(&err, "catalog.LicenseeSeller(%d)", licenseeID)
 	seller, err := scanSeller(s.db.QueryRow(ctx, `SELECT `+sellerColumns+` FROM sellers
 		WHERE kind = 'licensee' AND licensee_id = $1`, licenseeID))
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -112,7 +116,8 @@ func (s *Service) LicenseeSeller(ctx context.Context, licenseeID int64) (Seller,
 // SetSellerStatus suspends or reinstates a seller inside tx, with its audit entry. Suspending
 // does not touch listings: the caller (an analyst's decision) takes them down with
 // SetListingStatus in the same transaction.
-func (s *Service) SetSellerStatus(ctx context.Context, tx pgx.Tx, id int64, status SellerStatus, reason string) error {
+func (s *Service) SetSellerStatus(ctx context.Context, tx pgx.Tx, id int64, status SellerStatus, reason string) (err error) {
+	defer fault.Annotate(&err, "catalog.SetSellerStatus(%d, %q)", id, reason)
 	if status != SellerActive && status != SellerSuspended {
 		return fault.Validation("the status is not valid", fault.Field("status", "must be active or suspended"))
 	}
@@ -130,9 +135,10 @@ func (s *Service) SetSellerStatus(ctx context.Context, tx pgx.Tx, id int64, stat
 }
 
 // AddStrike gives a seller one more strike inside tx and returns how many it now has.
-func (s *Service) AddStrike(ctx context.Context, tx pgx.Tx, id int64, reason string) (int, error) {
+func (s *Service) AddStrike(ctx context.Context, tx pgx.Tx, id int64, reason string) (_ int, err error) {
+	defer fault.Annotate(&err, "catalog.AddStrike(%d, %q)", id, reason)
 	var strikes int
-	err := tx.QueryRow(ctx, `UPDATE sellers SET strikes = strikes + 1, updated_at = now() WHERE id = $1 RETURNING strikes`, id).Scan(&strikes)
+	err = tx.QueryRow(ctx, `UPDATE sellers SET strikes = strikes + 1, updated_at = now() WHERE id = $1 RETURNING strikes`, id).Scan(&strikes)
 	if err != nil {
 		return 0, postgres.Err(err, "seller")
 	}

@@ -20,12 +20,12 @@ import (
 // inside tx (the caller's order transaction). Returns Invalid for a quantity below 1, NotFound
 // for an unknown listing or a variant that is not the listing's, and Conflict when fewer than
 // qty are left.
-func (s *Service) Reserve(ctx context.Context, tx pgx.Tx, listingID, variantID int64, qty int) error {
+func (s *Service) Reserve(ctx context.Context, tx pgx.Tx, listingID, variantID int64, qty int) (err error) {
+	defer fault.Annotate(&err, "catalog.Reserve(%d, %d, %d)", listingID, variantID, qty)
 	if qty < 1 {
 		return fault.Validation("the quantity is not valid", fault.Field("quantity", "must be at least 1"))
 	}
 	var left int
-	var err error
 	if variantID == 0 {
 		err = tx.QueryRow(ctx, `UPDATE listings SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock`,
 			listingID, qty).Scan(&left)
@@ -49,12 +49,12 @@ func (s *Service) Reserve(ctx context.Context, tx pgx.Tx, listingID, variantID i
 
 // Release puts qty items back into the stock Reserve took them from (an order that expired or
 // was cancelled). Returns Invalid for a quantity below 1 and NotFound as Reserve does.
-func (s *Service) Release(ctx context.Context, tx pgx.Tx, listingID, variantID int64, qty int) error {
+func (s *Service) Release(ctx context.Context, tx pgx.Tx, listingID, variantID int64, qty int) (err error) {
+	defer fault.Annotate(&err, "catalog.Release(%d, %d, %d)", listingID, variantID, qty)
 	if qty < 1 {
 		return fault.Validation("the quantity is not valid", fault.Field("quantity", "must be at least 1"))
 	}
 	var tag interface{ RowsAffected() int64 }
-	var err error
 	if variantID == 0 {
 		tag, err = tx.Exec(ctx, `UPDATE listings SET stock = stock + $2 WHERE id = $1`, listingID, qty)
 	} else {
@@ -112,7 +112,8 @@ type Sellable struct {
 // status (the caller decides whether it may be sold). Returns NotFound for an unknown listing
 // or a variant that is not the listing's, and Invalid naming "variant" when the listing sells
 // variants and none was chosen, or a listing without variants is given one.
-func (s *Service) Sellable(ctx context.Context, listingID, variantID int64) (Sellable, error) {
+func (s *Service) Sellable(ctx context.Context, listingID, variantID int64) (_ Sellable, err error) {
+	defer fault.Annotate(&err, "catalog.Sellable(%d, %d)", listingID, variantID)
 	l, err := scanListing(s.db.QueryRow(ctx, `SELECT `+listingColumns+listingFrom+` WHERE l.id = $1`, listingID))
 	if err != nil {
 		return Sellable{}, postgres.Err(err, "listing")

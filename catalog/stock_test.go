@@ -72,7 +72,7 @@ func TestReserveRace(t *testing.T) {
 
 	t.Run("ErrConflictSaysHowManyAreLeft", func(t *testing.T) {
 		err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error { return svc.Reserve(ctx, tx, l.ID, 0, 5) })
-		if !fault.Is(err, fault.Conflict) || err.Error() != "conflict: only 2 left" {
+		if e, ok := fault.As(err); !ok || e.Code != fault.Conflict || e.Message != "only 2 left" {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -117,7 +117,8 @@ func (w *productRefsWorker) Work(ctx context.Context, job *river.Job[catalog.Pro
 // UpdateProductReferences fingerprints product productID's images and makes them its
 // official references; a product not approved loses its references. Images that cannot be
 // fingerprinted are skipped (and logged). It reports whether the references changed.
-func (s *Service) UpdateProductReferences(ctx context.Context, productID int64) (bool, error) {
+func (s *Service) UpdateProductReferences(ctx context.Context, productID int64) (_ bool, err error) {
+	defer fault.Annotate(&err, "detection.UpdateProductReferences(%d)", productID)
 	p, err := s.catalog.Product(ctx, productID)
 	if err != nil {
 		return false, err
@@ -167,7 +168,8 @@ func (w *rescreenMatchesWorker) Work(ctx context.Context, job *river.Job[Rescree
 // thresholds as a screening. It compares imageID's hashes with the query hashes of every
 // screened picture (a scan of three integers per picture) and confirms the candidates
 // with the finer check.
-func (s *Service) ListingsMatching(ctx context.Context, imageID int64) ([]int64, error) {
+func (s *Service) ListingsMatching(ctx context.Context, imageID int64) (_ []int64, err error) {
+	defer fault.Annotate(&err, "detection.ListingsMatching(%d)", imageID)
 	ref, err := s.Fingerprint(ctx, imageID)
 	if err != nil {
 		return nil, err
@@ -259,15 +261,17 @@ func (s *Service) insertScreenings(ctx context.Context, ids []int64) error {
 
 // RescreenSeller enqueues, inside tx, a re-screening of every listing of seller sellerID
 // that is not removed (after a strike or another decision about the seller).
-func (s *Service) RescreenSeller(ctx context.Context, tx pgx.Tx, sellerID int64) error {
-	_, err := s.jobs.InsertTx(ctx, tx, RescreenSellerArgs{SellerID: sellerID}, nil)
+func (s *Service) RescreenSeller(ctx context.Context, tx pgx.Tx, sellerID int64) (err error) {
+	defer fault.Annotate(&err, "detection.RescreenSeller(%d)", sellerID)
+	_, err = s.jobs.InsertTx(ctx, tx, RescreenSellerArgs{SellerID: sellerID}, nil)
 	return err
 }
 
 // RescreenAll enqueues, inside tx, a re-screening of every listing that is not removed
 // (after the rules changed).
-func (s *Service) RescreenAll(ctx context.Context, tx pgx.Tx) error {
-	_, err := s.jobs.InsertTx(ctx, tx, RescreenAllArgs{}, nil)
+func (s *Service) RescreenAll(ctx context.Context, tx pgx.Tx) (err error) {
+	defer fault.Annotate(&err, "detection.RescreenAll()")
+	_, err = s.jobs.InsertTx(ctx, tx, RescreenAllArgs{}, nil)
 	return err
 }
 

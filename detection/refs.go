@@ -244,7 +244,8 @@ func referenceVersion(ctx context.Context, q querier) (int64, error) {
 // licensee licenseeID, inside tx: new images are added, images no longer shown are
 // withdrawn. Each image must have been fingerprinted (Fingerprint) before. It reports
 // whether anything changed.
-func (s *Service) SetProductReferences(ctx context.Context, tx pgx.Tx, productID, licenseeID int64, imageIDs []int64) (bool, error) {
+func (s *Service) SetProductReferences(ctx context.Context, tx pgx.Tx, productID, licenseeID int64, imageIDs []int64) (_ bool, err error) {
+	defer fault.Annotate(&err, "detection.SetProductReferences(%d, %d)", productID, licenseeID)
 	rows, err := tx.Query(ctx, `SELECT id, image_id FROM image_references
 		WHERE kind = 'official' AND product_id = $1 AND withdrawn_at IS NULL FOR UPDATE`, productID)
 	if err != nil {
@@ -295,14 +296,16 @@ func (s *Service) SetProductReferences(ctx context.Context, tx pgx.Tx, productID
 // is a known counterfeit, judged in case caseID. Every process's matcher picks it up at
 // commit, and the listings whose pictures match it are re-screened (a job inserted in tx).
 // Adding it twice changes nothing. Returns NotFound for an unknown image.
-func (s *Service) AddCounterfeitReference(ctx context.Context, tx pgx.Tx, imageID, caseID int64) error {
+func (s *Service) AddCounterfeitReference(ctx context.Context, tx pgx.Tx, imageID, caseID int64) (err error) {
+	defer fault.Annotate(&err, "detection.AddCounterfeitReference(%d, %d)", imageID, caseID)
 	return s.addListingReference(ctx, tx, RefCounterfeit, imageID, caseID, 0, 0)
 }
 
 // AddRemovedListingReferences records, inside tx, the pictures of listing listingID (by
 // seller sellerID), which an analyst took down in case caseID for a reason other than a
 // counterfeit: the same photos from another seller then count against that seller.
-func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error {
+func (s *Service) AddRemovedListingReferences(ctx context.Context, tx pgx.Tx, listingID, caseID int64) (err error) {
+	defer fault.Annotate(&err, "detection.AddRemovedListingReferences(%d, %d)", listingID, caseID)
 	l, err := s.catalog.ListingTx(ctx, tx, listingID)
 	if err != nil {
 		return err
@@ -350,7 +353,8 @@ func (s *Service) addListingReference(ctx context.Context, tx pgx.Tx, kind strin
 }
 
 // References lists the active references of an image.
-func (s *Service) References(ctx context.Context, imageID int64) ([]Reference, error) {
+func (s *Service) References(ctx context.Context, imageID int64) (_ []Reference, err error) {
+	defer fault.Annotate(&err, "detection.References(%d)", imageID)
 	rows, err := s.db.Query(ctx, `SELECT `+referenceColumns+` FROM image_references
 		WHERE image_id = $1 AND withdrawn_at IS NULL ORDER BY id`, imageID)
 	if err != nil {
@@ -386,7 +390,8 @@ type OfficialMatch struct {
 // CheckPhoto fingerprints a photo a fan uploads and says which official products it shows
 // and whether it matches a known counterfeit. Nothing is stored. Returns Unprocessable
 // (naming the field "photo") for bytes that are not a usable picture.
-func (s *Service) CheckPhoto(ctx context.Context, data []byte) (PhotoCheck, error) {
+func (s *Service) CheckPhoto(ctx context.Context, data []byte) (_ PhotoCheck, err error) {
+	defer fault.Annotate(&err, "detection.CheckPhoto()")
 	fp, err := s.hasher.Fingerprint(data)
 	if err != nil {
 		return PhotoCheck{}, imageFault(err)

@@ -52,8 +52,7 @@ type RuleStore struct {
 	hooksMu sync.RWMutex
 	hooks   []RulesHook
 
-	stop context.CancelFunc
-	done chan struct{}
+	follower *postgres.Follower // made by Start; nil before
 }
 
 type cachedRules struct {
@@ -345,14 +344,12 @@ func (s *RuleStore) Version(ctx context.Context, version int64) (RuleConfig, err
 // reconnection, empties the cache). It returns once listening has begun (or failed: the
 // cache expiry still applies, and the follower keeps trying).
 func (s *RuleStore) Start(ctx context.Context) error {
-	if s.stop != nil {
+	if s.follower != nil {
 		return errors.New("detection: rule store already started")
 	}
-	ctx, s.stop = context.WithCancel(ctx)
-	s.done = make(chan struct{})
 	ready := make(chan struct{})
 	signal := sync.OnceFunc(func() { close(ready) })
-	f := &postgres.Follower{
+	s.follower = &postgres.Follower{
 		Pool:     s.db,
 		Channel:  rulesNotifyChannel,
 		Handle:   func(context.Context, *pgconn.Notification) { s.invalidate() },
@@ -360,13 +357,12 @@ func (s *RuleStore) Start(ctx context.Context) error {
 		Name:     "detection: rule changes (the cache expires every " + s.maxAge.String() + ")",
 		Log:      s.log,
 	}
-	go func() {
-		defer close(s.done)
-		defer signal()
-		f.Run(ctx)
-	}()
+	s.follower.Start(ctx)
+	// Run returns without calling OnListen only when ctx ends, so waiting on ctx as well
+	// keeps a cancelled Start from waiting the full five seconds.
 	select {
 	case <-ready:
+	case <-ctx.Done():
 	case <-time.After(5 * time.Second):
 	}
 	return nil
@@ -374,10 +370,9 @@ func (s *RuleStore) Start(ctx context.Context) error {
 
 // Close stops listening.
 func (s *RuleStore) Close() {
-	if s.stop == nil {
+	if s.follower == nil {
 		return
 	}
-	s.stop()
-	<-s.done
-	s.stop = nil
+	s.follower.Close()
+	s.follower = nil
 }

@@ -161,7 +161,8 @@ func (s *Service) clearedImages(ctx context.Context, sellerID int64, ids []int64
 // and opens a case for a held or blocked listing. jobID (0 outside a job) makes a retried
 // job's second run a no-op. A removed listing is left alone. Any error leaves the listing
 // as it was (a new listing stays pending: fail closed).
-func (s *Service) ScreenListing(ctx context.Context, id, jobID int64) (Screening, error) {
+func (s *Service) ScreenListing(ctx context.Context, id, jobID int64) (_ Screening, err error) {
+	defer fault.Annotate(&err, "detection.ScreenListing(%d, %d)", id, jobID)
 	start := time.Now()
 	l, err := s.catalog.Listing(ctx, id)
 	if err != nil {
@@ -283,7 +284,8 @@ func scanScreening(row pgx.Row) (Screening, error) {
 
 // LatestScreening returns the latest completed screening of a listing. Returns NotFound
 // when the listing has none (yet).
-func (s *Service) LatestScreening(ctx context.Context, listingID int64) (Screening, error) {
+func (s *Service) LatestScreening(ctx context.Context, listingID int64) (_ Screening, err error) {
+	defer fault.Annotate(&err, "detection.LatestScreening(%d)", listingID)
 	sc, err := scanScreening(s.db.QueryRow(ctx, `SELECT `+screeningColumns+` FROM screenings
 		WHERE listing_id = $1 AND error = '' ORDER BY id DESC LIMIT 1`, listingID))
 	return sc, postgres.Err(err, "screening")
@@ -292,14 +294,16 @@ func (s *Service) LatestScreening(ctx context.Context, listingID int64) (Screeni
 // ScreeningTx reads, through tx, the completed screening screeningID of a listing, or its
 // latest one when screeningID is 0: the review opens a case in the transaction that records
 // the screening. Returns NotFound when there is none.
-func (s *Service) ScreeningTx(ctx context.Context, tx pgx.Tx, listingID, screeningID int64) (Screening, error) {
+func (s *Service) ScreeningTx(ctx context.Context, tx pgx.Tx, listingID, screeningID int64) (_ Screening, err error) {
+	defer fault.Annotate(&err, "detection.ScreeningTx(%d, %d)", listingID, screeningID)
 	sc, err := scanScreening(tx.QueryRow(ctx, `SELECT `+screeningColumns+` FROM screenings
 		WHERE listing_id = $1 AND error = '' AND ($2 = 0 OR id = $2) ORDER BY id DESC LIMIT 1`, listingID, screeningID))
 	return sc, postgres.Err(err, "screening")
 }
 
 // Screenings returns every screening and failed attempt of a listing, newest first.
-func (s *Service) Screenings(ctx context.Context, listingID int64) ([]Screening, error) {
+func (s *Service) Screenings(ctx context.Context, listingID int64) (_ []Screening, err error) {
+	defer fault.Annotate(&err, "detection.Screenings(%d)", listingID)
 	rows, err := s.db.Query(ctx, `SELECT `+screeningColumns+` FROM screenings WHERE listing_id = $1 ORDER BY id DESC`, listingID)
 	if err != nil {
 		return nil, err
@@ -318,7 +322,8 @@ type StuckListing struct {
 
 // FailedScreenings lists the listings whose screening keeps failing, most recent first:
 // the operations view of fail-closed listings.
-func (s *Service) FailedScreenings(ctx context.Context, limit int) ([]StuckListing, error) {
+func (s *Service) FailedScreenings(ctx context.Context, limit int) (_ []StuckListing, err error) {
+	defer fault.Annotate(&err, "detection.FailedScreenings(%d)", limit)
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
@@ -342,7 +347,8 @@ func (s *Service) FailedScreenings(ctx context.Context, limit int) ([]StuckListi
 
 // RetryScreening queues a new screening of listing id (an operator's retry of a screening that
 // keeps failing). Returns fault.NotFound when there is no such listing.
-func (s *Service) RetryScreening(ctx context.Context, id int64) error {
+func (s *Service) RetryScreening(ctx context.Context, id int64) (err error) {
+	defer fault.Annotate(&err, "detection.RetryScreening(%d)", id)
 	if _, err := s.catalog.Listing(ctx, id); err != nil {
 		return err
 	}
@@ -352,7 +358,8 @@ func (s *Service) RetryScreening(ctx context.Context, id int64) error {
 // AllowImages records, inside tx (an analyst's "authentic" decision in case caseID), that
 // the photos of listing listingID are authentic for its seller: their matches with official
 // references no longer count against that seller, in this listing or any later one.
-func (s *Service) AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID int64) error {
+func (s *Service) AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID int64) (err error) {
+	defer fault.Annotate(&err, "detection.AllowImages(%d, %d)", listingID, caseID)
 	l, err := s.catalog.ListingTx(ctx, tx, listingID)
 	if err != nil {
 		return err
@@ -370,7 +377,8 @@ func (s *Service) AllowImages(ctx context.Context, tx pgx.Tx, listingID, caseID 
 // Screening is the latest completed screening of a listing as the catalogue's listing API
 // shows it (catalog.ScreeningSource): nil while the listing has none. The matches name the
 // reference pictures.
-func (s *Service) Screening(ctx context.Context, listingID int64) (*catalog.Screening, error) {
+func (s *Service) Screening(ctx context.Context, listingID int64) (_ *catalog.Screening, err error) {
+	defer fault.Annotate(&err, "detection.Screening(%d)", listingID)
 	sc, err := s.LatestScreening(ctx, listingID)
 	if fault.CodeOf(err) == fault.NotFound {
 		return nil, nil

@@ -81,8 +81,7 @@ type Service struct {
 	// The refresher (Start/Close), as in licensing's coverage snapshot.
 	running   atomic.Bool
 	checkedAt atomic.Int64
-	stop      context.CancelFunc
-	done      chan struct{}
+	follower  *postgres.Follower // made by Start; nil before
 }
 
 // Option configures a Service.
@@ -167,10 +166,8 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}
-	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
-	s.done = make(chan struct{})
 	s.running.Store(true)
-	f := &postgres.Follower{
+	s.follower = &postgres.Follower{
 		Pool:    s.db,
 		Channel: refsNotifyChannel,
 		Poll:    s.poll,
@@ -178,21 +175,18 @@ func (s *Service) Start(ctx context.Context) error {
 		Name:    "detection: references",
 		Log:     s.log,
 	}
-	go func() {
-		defer close(s.done)
-		f.Run(ctx)
-	}()
+	// The refresher outlives ctx's cancellation (only Close stops it) but keeps its values.
+	s.follower.Start(context.WithoutCancel(ctx))
 	return nil
 }
 
 // Close stops the refresher. Screening still works afterwards: each screening checks the
 // version counter and catches up first.
 func (s *Service) Close() {
-	if s.stop == nil {
+	if s.follower == nil {
 		return
 	}
 	s.running.Store(false)
-	s.stop()
-	<-s.done
-	s.stop = nil
+	s.follower.Close()
+	s.follower = nil
 }

@@ -31,7 +31,8 @@ func isImageError(err error) bool {
 // Unprocessable when the picture cannot be fingerprinted (the reason is stored too, so it
 // is not fetched again), NotFound for an unknown image, and the image source's error when
 // the bytes cannot be fetched.
-func (s *Service) Fingerprint(ctx context.Context, id int64) (*imagematch.Fingerprint, error) {
+func (s *Service) Fingerprint(ctx context.Context, id int64) (_ *imagematch.Fingerprint, err error) {
+	defer fault.Annotate(&err, "detection.Fingerprint(%d)", id)
 	return s.fingerprint(ctx, s.db, id)
 }
 

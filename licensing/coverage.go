@@ -571,10 +571,8 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}
-	ctx, s.stop = context.WithCancel(ctx)
-	s.done = make(chan struct{})
 	s.running.Store(true)
-	f := &postgres.Follower{
+	s.follower = &postgres.Follower{
 		Pool:    s.db,
 		Channel: notifyChannel,
 		Poll:    s.poll,
@@ -582,22 +580,19 @@ func (s *Service) Start(ctx context.Context) error {
 		Name:    "licensing: coverage snapshot",
 		Log:     s.log,
 	}
-	go func() {
-		defer close(s.done)
-		f.Run(ctx)
-	}()
+	s.follower.Start(ctx)
 	return nil
 }
 
-// Close stops the refresher; Coverage then asks the database.
+// Close stops the refresher; Coverage then asks the database. running is cleared first, so
+// that no caller trusts the snapshot while the follower winds down.
 func (s *Service) Close() {
-	if s.stop == nil {
+	if s.follower == nil {
 		return
 	}
 	s.running.Store(false)
-	s.stop()
-	<-s.done
-	s.stop = nil
+	s.follower.Close()
+	s.follower = nil
 }
 
 func (s *Service) refreshLogged(ctx context.Context) {

@@ -342,8 +342,7 @@ type Service struct {
 	checkedAt atomic.Int64 // unix nanoseconds when the snapshot was last known current
 	running   atomic.Bool
 	refreshMu sync.Mutex
-	stop      context.CancelFunc
-	done      chan struct{}
+	follower  *postgres.Follower // the refresher, made by Start; nil before
 
 	hooksMu       sync.RWMutex
 	licenceHooks  []LicenceHook
@@ -405,7 +404,8 @@ var propertyCode = regexp.MustCompile(`^[A-Z0-9]{2,32}$`)
 
 // CreateProperty adds a property with its marks, or adds the marks it lacks to an existing
 // one (so seeding twice changes nothing). Returns Invalid for a bad code, name or mark.
-func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Property) (Property, error) {
+func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Property) (_ Property, err error) {
+	defer fault.Annotate(&err, "licensing.CreateProperty()")
 	var bad fault.Fields
 	p.Code = strings.ToUpper(strings.TrimSpace(p.Code))
 	p.Name = strings.TrimSpace(p.Name)
@@ -426,7 +426,7 @@ func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Pro
 	if err := bad.Err("the property is not valid"); err != nil {
 		return Property{}, err
 	}
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		created, err := insertProperty(ctx, tx, p)
 		if err != nil {
 			return err
@@ -451,7 +451,8 @@ func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Pro
 }
 
 // Properties lists the properties with their marks.
-func (s *Service) Properties(ctx context.Context) ([]Property, error) {
+func (s *Service) Properties(ctx context.Context) (_ []Property, err error) {
+	defer fault.Annotate(&err, "licensing.Properties()")
 	return listProperties(ctx, s.db)
 }
 
@@ -469,7 +470,8 @@ func (s *Service) property(ctx context.Context, code string) (Property, error) {
 }
 
 // PropertyMarks lists every mark of every property, for detection's text rules.
-func (s *Service) PropertyMarks(ctx context.Context) ([]Mark, error) {
+func (s *Service) PropertyMarks(ctx context.Context) (_ []Mark, err error) {
+	defer fault.Annotate(&err, "licensing.PropertyMarks()")
 	ps, err := s.Properties(ctx)
 	if err != nil {
 		return nil, err
@@ -512,12 +514,13 @@ func (in *LicenseeInput) validate() error {
 
 // CreateLicensee registers a licensee. Returns Invalid naming the bad fields, and Invalid on
 // "name" when another licensee has that name.
-func (s *Service) CreateLicensee(ctx context.Context, actor *web.Identity, in LicenseeInput) (Licensee, error) {
+func (s *Service) CreateLicensee(ctx context.Context, actor *web.Identity, in LicenseeInput) (_ Licensee, err error) {
+	defer fault.Annotate(&err, "licensing.CreateLicensee()")
 	if err := in.validate(); err != nil {
 		return Licensee{}, err
 	}
 	var l Licensee
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		var err error
 		if l, err = insertLicensee(ctx, tx, in); err != nil {
 			return err
@@ -529,12 +532,13 @@ func (s *Service) CreateLicensee(ctx context.Context, actor *web.Identity, in Li
 
 // UpdateLicensee changes a licensee's name, country and contact. Returns NotFound for an
 // unknown id and Invalid as CreateLicensee does.
-func (s *Service) UpdateLicensee(ctx context.Context, actor *web.Identity, id int64, in LicenseeInput) (Licensee, error) {
+func (s *Service) UpdateLicensee(ctx context.Context, actor *web.Identity, id int64, in LicenseeInput) (_ Licensee, err error) {
+	defer fault.Annotate(&err, "licensing.UpdateLicensee(%d)", id)
 	if err := in.validate(); err != nil {
 		return Licensee{}, err
 	}
 	var after Licensee
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		before, err := getLicensee(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -569,7 +573,8 @@ func licenseeErr(err error) error {
 }
 
 // Licensee returns one licensee. Returns NotFound for an unknown id.
-func (s *Service) Licensee(ctx context.Context, id int64) (Licensee, error) {
+func (s *Service) Licensee(ctx context.Context, id int64) (_ Licensee, err error) {
+	defer fault.Annotate(&err, "licensing.Licensee(%d)", id)
 	l, err := getLicensee(ctx, s.db, id, false)
 	return l, postgres.Err(err, "licensee")
 }
@@ -581,7 +586,8 @@ type LicenseeFilter struct {
 }
 
 // Licensees lists licensees by name.
-func (s *Service) Licensees(ctx context.Context, f LicenseeFilter) ([]Licensee, error) {
+func (s *Service) Licensees(ctx context.Context, f LicenseeFilter) (_ []Licensee, err error) {
+	defer fault.Annotate(&err, "licensing.Licensees()")
 	return listLicensees(ctx, s.db, f)
 }
 
@@ -664,12 +670,13 @@ func categoryList() string {
 // valid_from, royalty out of 0..10000), Conflict on "number" when the number is taken, and
 // Conflict when the licensee already holds a licence (not terminated) for the same property
 // with a shared category and territory and an overlapping term.
-func (s *Service) CreateLicence(ctx context.Context, actor *web.Identity, licenseeID int64, in LicenceInput) (Licence, error) {
+func (s *Service) CreateLicence(ctx context.Context, actor *web.Identity, licenseeID int64, in LicenceInput) (_ Licence, err error) {
+	defer fault.Annotate(&err, "licensing.CreateLicence(%d)", licenseeID)
 	if err := s.validateLicence(ctx, s.db, &in, true); err != nil {
 		return Licence{}, err
 	}
 	var l Licence
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		// Locking the licensee serialises its licence changes, so two overlapping grants
 		// cannot both pass the overlap check.
 		if _, err := getLicensee(ctx, tx, licenseeID, true); err != nil {
@@ -708,12 +715,13 @@ func (s *Service) CreateLicence(ctx context.Context, actor *web.Identity, licens
 // UpdateLicence changes a licence's property, categories, territories, term and royalty (its
 // number, licensee and status stay). Returns NotFound for an unknown number, Unprocessable for
 // a terminated licence, and Invalid or Conflict as CreateLicence does.
-func (s *Service) UpdateLicence(ctx context.Context, actor *web.Identity, number string, in LicenceInput) (Licence, error) {
+func (s *Service) UpdateLicence(ctx context.Context, actor *web.Identity, number string, in LicenceInput) (_ Licence, err error) {
+	defer fault.Annotate(&err, "licensing.UpdateLicence(%q)", number)
 	if err := s.validateLicence(ctx, s.db, &in, false); err != nil {
 		return Licence{}, err
 	}
 	var after Licence
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		before, err := s.lockLicence(ctx, tx, number)
 		if err != nil {
 			return err
@@ -763,7 +771,8 @@ func (s *Service) lockLicence(ctx context.Context, tx pgx.Tx, number string) (Li
 // poll interval (or at the NOTIFY) in others, and the hooks hide or re-screen listings.
 // Returns NotFound for an unknown number, Invalid for an unknown status or a missing reason,
 // and Unprocessable for a change from terminated or to the status the licence already has.
-func (s *Service) SetLicenceStatus(ctx context.Context, actor *web.Identity, number string, status Status, reason string) (Licence, error) {
+func (s *Service) SetLicenceStatus(ctx context.Context, actor *web.Identity, number string, status Status, reason string) (_ Licence, err error) {
+	defer fault.Annotate(&err, "licensing.SetLicenceStatus(%q, %q)", number, reason)
 	reason = strings.TrimSpace(reason)
 	var bad fault.Fields
 	switch status {
@@ -782,7 +791,7 @@ func (s *Service) SetLicenceStatus(ctx context.Context, actor *web.Identity, num
 	}
 	action := map[Status]string{StatusActive: "licence.reinstate", StatusSuspended: "licence.suspend", StatusTerminated: "licence.terminate"}[status]
 	var after Licence
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		before, err := s.lockLicence(ctx, tx, number)
 		if err != nil {
 			return err
@@ -825,18 +834,21 @@ func (s *Service) SetLicenceStatus(ctx context.Context, actor *web.Identity, num
 func normaliseNumber(n string) string { return strings.ToUpper(strings.TrimSpace(n)) }
 
 // LicenceByNumber returns a licence. Returns NotFound for an unknown number.
-func (s *Service) LicenceByNumber(ctx context.Context, number string) (Licence, error) {
+func (s *Service) LicenceByNumber(ctx context.Context, number string) (_ Licence, err error) {
+	defer fault.Annotate(&err, "licensing.LicenceByNumber(%q)", number)
 	l, err := getLicence(ctx, s.db, "number", normaliseNumber(number))
 	return l, postgres.Err(err, "licence")
 }
 
 // LicencesOf lists a licensee's licences, every status, newest term first.
-func (s *Service) LicencesOf(ctx context.Context, licenseeID int64) ([]Licence, error) {
+func (s *Service) LicencesOf(ctx context.Context, licenseeID int64) (_ []Licence, err error) {
+	defer fault.Annotate(&err, "licensing.LicencesOf(%d)", licenseeID)
 	return listLicences(ctx, s.db, LicenceFilter{LicenseeID: licenseeID, Limit: 1000})
 }
 
 // LicensesOf is LicencesOf under the spelling the wiring brief used.
-func (s *Service) LicensesOf(ctx context.Context, licenseeID int64) ([]Licence, error) {
+func (s *Service) LicensesOf(ctx context.Context, licenseeID int64) (_ []Licence, err error) {
+	defer fault.Annotate(&err, "licensing.LicensesOf(%d)", licenseeID)
 	return s.LicencesOf(ctx, licenseeID)
 }
 
@@ -851,7 +863,8 @@ type LicenceFilter struct {
 }
 
 // SearchLicences lists licences matching f, newest term first.
-func (s *Service) SearchLicences(ctx context.Context, f LicenceFilter) ([]Licence, error) {
+func (s *Service) SearchLicences(ctx context.Context, f LicenceFilter) (_ []Licence, err error) {
+	defer fault.Annotate(&err, "licensing.SearchLicences()")
 	return listLicences(ctx, s.db, f)
 }
 
@@ -861,7 +874,8 @@ func (s *Service) SearchLicences(ctx context.Context, f LicenceFilter) ([]Licenc
 // one of the licensee's licences (not terminated) must cover. Authorising the same seller
 // again replaces its territories (and lifts a revocation). Returns NotFound for an unknown
 // licensee, Invalid on "seller_id" or "territories".
-func (s *Service) AuthoriseReseller(ctx context.Context, actor *web.Identity, licenseeID, sellerID int64, territories []string) (Authorisation, error) {
+func (s *Service) AuthoriseReseller(ctx context.Context, actor *web.Identity, licenseeID, sellerID int64, territories []string) (_ Authorisation, err error) {
+	defer fault.Annotate(&err, "licensing.AuthoriseReseller(%d, %d)", licenseeID, sellerID)
 	var bad fault.Fields
 	if sellerID <= 0 {
 		bad.Add("seller_id", "is required")
@@ -871,7 +885,7 @@ func (s *Service) AuthoriseReseller(ctx context.Context, actor *web.Identity, li
 		return Authorisation{}, err
 	}
 	var after Authorisation
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := getLicensee(ctx, tx, licenseeID, true); err != nil {
 			return postgres.Err(err, "licensee")
 		}
@@ -913,13 +927,14 @@ func (s *Service) AuthoriseReseller(ctx context.Context, actor *web.Identity, li
 // RevokeReseller ends a seller's authorisation, with the reason. Returns NotFound when the
 // seller holds no authorisation of the licensee, Invalid without a reason, Unprocessable when
 // it is revoked already.
-func (s *Service) RevokeReseller(ctx context.Context, actor *web.Identity, licenseeID, sellerID int64, reason string) (Authorisation, error) {
+func (s *Service) RevokeReseller(ctx context.Context, actor *web.Identity, licenseeID, sellerID int64, reason string) (_ Authorisation, err error) {
+	defer fault.Annotate(&err, "licensing.RevokeReseller(%d, %d, %q)", licenseeID, sellerID, reason)
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Authorisation{}, fault.Validation("the authorisation cannot be revoked", fault.Field("reason", "say why the authorisation ends"))
 	}
 	var after Authorisation
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		before, err := getAuthorisation(ctx, tx, licenseeID, sellerID)
 		if err != nil {
 			return postgres.Err(err, "authorisation")
@@ -947,12 +962,14 @@ func (s *Service) RevokeReseller(ctx context.Context, actor *web.Identity, licen
 }
 
 // Resellers lists a licensee's authorisations, revoked ones last.
-func (s *Service) Resellers(ctx context.Context, licenseeID int64) ([]Authorisation, error) {
+func (s *Service) Resellers(ctx context.Context, licenseeID int64) (_ []Authorisation, err error) {
+	defer fault.Annotate(&err, "licensing.Resellers(%d)", licenseeID)
 	return listAuthorisations(ctx, s.db, "licensee_id", licenseeID)
 }
 
 // AuthorisationsOf lists the authorisations a seller holds (revoked ones too).
-func (s *Service) AuthorisationsOf(ctx context.Context, sellerID int64) ([]Authorisation, error) {
+func (s *Service) AuthorisationsOf(ctx context.Context, sellerID int64) (_ []Authorisation, err error) {
+	defer fault.Annotate(&err, "licensing.AuthorisationsOf(%d)", sellerID)
 	return listAuthorisations(ctx, s.db, "seller_id", sellerID)
 }
 
@@ -975,7 +992,8 @@ func notHeld(want, held []string) []string {
 
 // AuditLog lists the registry's audit entries, newest first; entity is "licensee",
 // "licence", "reseller", "serial_range" or "property", or empty for all of them.
-func (s *Service) AuditLog(ctx context.Context, entity, entityID string, limit int) ([]audit.Entry, error) {
+func (s *Service) AuditLog(ctx context.Context, entity, entityID string, limit int) (_ []audit.Entry, err error) {
+	defer fault.Annotate(&err, "licensing.AuditLog(%q, %q, %d)", entity, entityID, limit)
 	return audit.List(ctx, s.db, audit.Filter{Entity: entity, EntityID: entityID, Limit: limit})
 }
 

@@ -32,7 +32,8 @@ const maxSerial = 999_999_999_999_999
 // RegisterSerialRange records a range of hologram serials for one of the licensee's products.
 // Returns NotFound for an unknown licensee, Invalid naming the bad field, and Conflict naming
 // "first" and "last" when the range overlaps one registered under the same prefix.
-func (s *Service) RegisterSerialRange(ctx context.Context, actor *web.Identity, licenseeID int64, in SerialRangeInput) (SerialRange, error) {
+func (s *Service) RegisterSerialRange(ctx context.Context, actor *web.Identity, licenseeID int64, in SerialRangeInput) (_ SerialRange, err error) {
+	defer fault.Annotate(&err, "licensing.RegisterSerialRange(%d)", licenseeID)
 	var bad fault.Fields
 	in.ProductSKU = strings.TrimSpace(in.ProductSKU)
 	in.Prefix = strings.ToUpper(strings.TrimSpace(in.Prefix))
@@ -55,7 +56,7 @@ func (s *Service) RegisterSerialRange(ctx context.Context, actor *web.Identity, 
 		return SerialRange{}, err
 	}
 	var r SerialRange
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := getLicensee(ctx, tx, licenseeID, false); err != nil {
 			return err
 		}
@@ -84,7 +85,8 @@ func (s *Service) RegisterSerialRange(ctx context.Context, actor *web.Identity, 
 }
 
 // SerialRanges lists a licensee's serial ranges.
-func (s *Service) SerialRanges(ctx context.Context, licenseeID int64) ([]SerialRange, error) {
+func (s *Service) SerialRanges(ctx context.Context, licenseeID int64) (_ []SerialRange, err error) {
+	defer fault.Annotate(&err, "licensing.SerialRanges(%d)", licenseeID)
 	return listSerialRanges(ctx, s.db, licenseeID)
 }
 
@@ -127,7 +129,8 @@ func ParseSerial(serial string) (string, int64, error) {
 // unknown) and records the check. The serial is genuine when a registered range holds it,
 // suspicious when it is also checked from too many countries or too often (SerialPolicy), and
 // unknown otherwise. Returns Invalid on "serial" for text that is not a serial at all.
-func (s *Service) VerifySerial(ctx context.Context, serial, country string) (SerialVerdict, error) {
+func (s *Service) VerifySerial(ctx context.Context, serial, country string) (_ SerialVerdict, err error) {
+	defer fault.Annotate(&err, "licensing.VerifySerial(%q, %q)", serial, country)
 	prefix, n, err := ParseSerial(serial)
 	if err != nil {
 		return SerialVerdict{}, err
@@ -200,7 +203,8 @@ type LicenceVerdict struct {
 
 // VerifyLicence tells the public whether a licence number is valid today. Returns NotFound for
 // an unknown number.
-func (s *Service) VerifyLicence(ctx context.Context, number string) (LicenceVerdict, error) {
+func (s *Service) VerifyLicence(ctx context.Context, number string) (_ LicenceVerdict, err error) {
+	defer fault.Annotate(&err, "licensing.VerifyLicence(%q)", number)
 	l, err := s.LicenceByNumber(ctx, number)
 	if err != nil {
 		return LicenceVerdict{}, err

@@ -237,7 +237,8 @@ func joinNonEmpty(parts ...string) string {
 // "variant"; NotFound for an unknown listing; Unprocessable when it cannot be bought in the
 // fan's market (not sold in the country, not licensed there today, not priced in the currency,
 // not live); Conflict when fewer are left.
-func (co *Checkout) AddToCart(ctx context.Context, b Buyer, m web.Market, listingID, variantID int64, qty int) error {
+func (co *Checkout) AddToCart(ctx context.Context, b Buyer, m web.Market, listingID, variantID int64, qty int) (err error) {
+	defer fault.Annotate(&err, "storefront.AddToCart(%d, %d, %d)", listingID, variantID, qty)
 	if qty < 1 || qty > maxQuantity {
 		return fault.Validation("the quantity is not valid", fault.Field("quantity", "must be from 1 to %d", maxQuantity))
 	}
@@ -281,7 +282,8 @@ func (co *Checkout) AddToCart(ctx context.Context, b Buyer, m web.Market, listin
 
 // SetQuantity changes how many of a cart line the buyer wants. Returns Invalid naming
 // "quantity", NotFound when the line is not in the cart, Conflict when fewer are left.
-func (co *Checkout) SetQuantity(ctx context.Context, b Buyer, m web.Market, listingID, variantID int64, qty int) error {
+func (co *Checkout) SetQuantity(ctx context.Context, b Buyer, m web.Market, listingID, variantID int64, qty int) (err error) {
+	defer fault.Annotate(&err, "storefront.SetQuantity(%d, %d, %d)", listingID, variantID, qty)
 	if qty < 1 || qty > maxQuantity {
 		return fault.Validation("the quantity is not valid", fault.Field("quantity", "must be from 1 to %d", maxQuantity))
 	}
@@ -305,7 +307,8 @@ func (co *Checkout) SetQuantity(ctx context.Context, b Buyer, m web.Market, list
 
 // RemoveFromCart takes a line out of the buyer's cart; removing what is not there is not an
 // error.
-func (co *Checkout) RemoveFromCart(ctx context.Context, b Buyer, listingID, variantID int64) error {
+func (co *Checkout) RemoveFromCart(ctx context.Context, b Buyer, listingID, variantID int64) (err error) {
+	defer fault.Annotate(&err, "storefront.RemoveFromCart(%d, %d)", listingID, variantID)
 	id, err := co.cartID(ctx, b, false)
 	if err != nil || id == 0 {
 		return err

@@ -255,7 +255,8 @@ type Placed struct {
 // a price changed since the cart was shown (the cart then shows the new prices) or an item sold
 // out meanwhile; Unprocessable for an empty cart or an item that cannot be sold in the fan's
 // market; Unavailable when Stripe does not answer (the cart is then as it was).
-func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req CheckoutRequest) (Placed, error) {
+func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req CheckoutRequest) (_ Placed, err error) {
+	defer fault.Annotate(&err, "storefront.PlaceOrder()")
 	cur, err := chargeable(req.Currency, Currencies)
 	if err != nil {
 		return Placed{}, err
@@ -465,9 +466,10 @@ func orderLineItems(ctx context.Context, tx pgx.Tx, orderID int64) ([]lineItem, 
 }
 
 // StripeAccount returns the connected Stripe account of a licensee, or "" when it has none.
-func (co *Checkout) StripeAccount(ctx context.Context, licenseeID int64) (string, error) {
+func (co *Checkout) StripeAccount(ctx context.Context, licenseeID int64) (_ string, err error) {
+	defer fault.Annotate(&err, "storefront.StripeAccount(%d)", licenseeID)
 	var acct string
-	err := co.db.QueryRow(ctx, `SELECT account_id FROM licensee_stripe_accounts WHERE licensee_id = $1`, licenseeID).Scan(&acct)
+	err = co.db.QueryRow(ctx, `SELECT account_id FROM licensee_stripe_accounts WHERE licensee_id = $1`, licenseeID).Scan(&acct)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
@@ -477,14 +479,15 @@ func (co *Checkout) StripeAccount(ctx context.Context, licenseeID int64) (string
 // SetStripeAccount records (or replaces) a licensee's connected Stripe account, so its own
 // sales are destination charges with the royalty as the platform's fee. Returns Invalid naming
 // "account_id" unless it looks like acct_…, and Unprocessable for an unknown licensee.
-func (co *Checkout) SetStripeAccount(ctx context.Context, licenseeID int64, accountID string) error {
+func (co *Checkout) SetStripeAccount(ctx context.Context, licenseeID int64, accountID string) (err error) {
+	defer fault.Annotate(&err, "storefront.SetStripeAccount(%d, %q)", licenseeID, accountID)
 	accountID = strings.TrimSpace(accountID)
 	if !strings.HasPrefix(accountID, "acct_") || len(accountID) < 6 || strings.ContainsFunc(accountID[5:], func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	}) {
 		return fault.Validation("the Stripe account is not valid", fault.Field("account_id", "a connected account id looks like acct_1A2b3C"))
 	}
-	_, err := co.db.Exec(ctx, `INSERT INTO licensee_stripe_accounts (licensee_id, account_id) VALUES ($1, $2)
+	_, err = co.db.Exec(ctx, `INSERT INTO licensee_stripe_accounts (licensee_id, account_id) VALUES ($1, $2)
 		ON CONFLICT (licensee_id) DO UPDATE SET account_id = excluded.account_id`, licenseeID, accountID)
 	return postgres.Err(err, "Stripe account")
 }

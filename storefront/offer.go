@@ -85,7 +85,8 @@ func (o Offer) Description(lang string) string {
 
 // Offer answers for listing id and the fan's market, reading the catalogue afresh (checkout
 // calls it before reserving stock). Returns NotFound when there is no such listing.
-func (s *Store) Offer(ctx context.Context, listingID int64, m web.Market) (Offer, error) {
+func (s *Store) Offer(ctx context.Context, listingID int64, m web.Market) (_ Offer, err error) {
+	defer fault.Annotate(&err, "storefront.Offer(%d)", listingID)
 	l, err := s.cat.Listing(ctx, listingID)
 	if err != nil {
 		return Offer{}, err
@@ -126,7 +127,8 @@ func (s *Store) productOf(ctx context.Context, l catalog.Listing) (*catalog.Prod
 // from a cache that any change to it clears; the licence question is always asked afresh. A
 // cached listing past its TTL is still used once more while one refresh reads it behind the
 // request, so no fan waits for the database on a page others are viewing.
-func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (Offer, error) {
+func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (_ Offer, err error) {
+	defer fault.Annotate(&err, "storefront.OfferBySlug(%q)", slug)
 	e, fresh, found := s.cache.listing(slug)
 	if found {
 		if !fresh {

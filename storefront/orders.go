@@ -89,7 +89,8 @@ func scanOrder(row pgx.Row) (Order, error) {
 
 // Order returns an order with its lines, whoever it belongs to (for the service's own use and
 // tests; pages use OrderFor).
-func (co *Checkout) Order(ctx context.Context, id int64) (Order, error) {
+func (co *Checkout) Order(ctx context.Context, id int64) (_ Order, err error) {
+	defer fault.Annotate(&err, "storefront.Order(%d)", id)
 	o, err := scanOrder(co.db.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
 	if err != nil {
 		return Order{}, postgres.Err(err, "order")
@@ -113,7 +114,8 @@ func (co *Checkout) Order(ctx context.Context, id int64) (Order, error) {
 // OrderFor returns an order to its buyer: the fan who placed it, or, for an order placed
 // without logging in, the browser that holds its cart token. Returns NotFound for anyone else,
 // as for an order that does not exist.
-func (co *Checkout) OrderFor(ctx context.Context, b Buyer, id int64) (Order, error) {
+func (co *Checkout) OrderFor(ctx context.Context, b Buyer, id int64) (_ Order, err error) {
+	defer fault.Annotate(&err, "storefront.OrderFor(%d)", id)
 	o, err := co.Order(ctx, id)
 	if err != nil {
 		return Order{}, err
@@ -127,7 +129,8 @@ func (co *Checkout) OrderFor(ctx context.Context, b Buyer, id int64) (Order, err
 }
 
 // OrdersOf lists a fan's orders, newest first (at most 200).
-func (co *Checkout) OrdersOf(ctx context.Context, userID int64) ([]Order, error) {
+func (co *Checkout) OrdersOf(ctx context.Context, userID int64) (_ []Order, err error) {
+	defer fault.Annotate(&err, "storefront.OrdersOf(%d)", userID)
 	rows, err := co.db.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200`, userID)
 	if err != nil {
 		return nil, err
@@ -139,7 +142,8 @@ func (co *Checkout) OrdersOf(ctx context.Context, userID int64) ([]Order, error)
 // expired first (so a payment cannot follow), then the stock is released and the items go back
 // in the cart. Returns NotFound for another's order, Conflict when it is no longer pending or
 // the payment was completed meanwhile.
-func (co *Checkout) CancelOrder(ctx context.Context, b Buyer, id int64) error {
+func (co *Checkout) CancelOrder(ctx context.Context, b Buyer, id int64) (err error) {
+	defer fault.Annotate(&err, "storefront.CancelOrder(%d)", id)
 	o, err := co.OrderFor(ctx, b, id)
 	if err != nil {
 		return err
@@ -163,7 +167,8 @@ func (co *Checkout) CancelOrder(ctx context.Context, b Buyer, id int64) error {
 // of it in a paid order is marked, and its amount is added to what the order owes the fan back
 // (the order page tells the fan). Lines of orders still waiting for payment are marked too, and
 // refunded when the payment arrives. It runs inside tx, the review decision's transaction.
-func (co *Checkout) FlagCounterfeit(ctx context.Context, tx pgx.Tx, listingID int64) error {
+func (co *Checkout) FlagCounterfeit(ctx context.Context, tx pgx.Tx, listingID int64) (err error) {
+	defer fault.Annotate(&err, "storefront.FlagCounterfeit(%d)", listingID)
 	rows, err := tx.Query(ctx, `UPDATE order_lines ol SET counterfeit_at = now() FROM orders o
 		WHERE o.id = ol.order_id AND ol.listing_id = $1 AND ol.counterfeit_at IS NULL AND o.status IN ('pending', 'paid')
 		RETURNING o.id, o.status, ol.amount`, listingID)
@@ -194,7 +199,8 @@ func (co *Checkout) FlagCounterfeit(ctx context.Context, tx pgx.Tx, listingID in
 // ago without Stripe telling us (a lost checkout.session.expired): the session is expired at
 // Stripe first, so no payment can follow, then the stock is released. Returns how many orders
 // it expired.
-func (co *Checkout) ExpireStale(ctx context.Context) (int, error) {
+func (co *Checkout) ExpireStale(ctx context.Context) (_ int, err error) {
+	defer fault.Annotate(&err, "storefront.ExpireStale()")
 	rows, err := co.db.Query(ctx, `SELECT id, coalesce(stripe_session_id, '') FROM orders
 		WHERE status = 'pending' AND expires_at < $1 ORDER BY expires_at LIMIT 500`, co.now().Add(-co.grace))
 	if err != nil {

@@ -184,12 +184,13 @@ func (g *testGateway) Expire(context.Context, int64, string) error { return nil 
 // TestPayment returns the order of test-payment session for its buyer (OrderFor's rules), for
 // the labelled test-payment page. Returns fault.NotFound when payments are not in test mode,
 // when no test-mode order has that session, or when it is not the buyer's.
-func (co *Checkout) TestPayment(ctx context.Context, b Buyer, session string) (Order, error) {
+func (co *Checkout) TestPayment(ctx context.Context, b Buyer, session string) (_ Order, err error) {
+	defer fault.Annotate(&err, "storefront.TestPayment(%q)", session)
 	if co.Mode() != PaymentTest {
 		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
 	}
 	var id int64
-	err := co.db.QueryRow(ctx, `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
+	err = co.db.QueryRow(ctx, `SELECT id FROM orders WHERE stripe_session_id = $1 AND payment_mode = 'test'`, session).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Order{}, fault.New(fault.NotFound, "no test payment %q", session)
 	}
@@ -205,7 +206,8 @@ func (co *Checkout) TestPayment(ctx context.Context, b Buyer, session string) (O
 // signature since it never leaves the process. The event id is one per session and outcome,
 // so a second click is a redelivery and changes nothing. Returns the order as it is after the
 // event, and TestPayment's errors.
-func (co *Checkout) CompleteTestPayment(ctx context.Context, b Buyer, session string, paid bool) (Order, error) {
+func (co *Checkout) CompleteTestPayment(ctx context.Context, b Buyer, session string, paid bool) (_ Order, err error) {
+	defer fault.Annotate(&err, "storefront.CompleteTestPayment(%q)", session)
 	o, err := co.TestPayment(ctx, b, session)
 	if err != nil {
 		return Order{}, err

@@ -521,7 +521,8 @@ func (s *Store) groupID(ctx context.Context, g saleGroup) (int32, error) {
 
 // Search answers a checked query for the fan's country: only documents of sale groups that
 // may sell there today, shipping there.
-func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
+func (s *Store) Search(ctx context.Context, q SearchQuery) (_ SearchResult, err error) {
+	defer fault.Annotate(&err, "storefront.Search()")
 	if q.Nothing() {
 		return SearchResult{Engine: s.engine.Name()}, nil
 	}

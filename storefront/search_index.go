@@ -28,10 +28,7 @@ const batchSize = 500
 // after each (re)connection (postgres.Follower). A notification's listing also leaves this
 // process's caches.
 func (s *Store) Start(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.stop = cancel
-	s.done = make(chan struct{})
-	f := &postgres.Follower{
+	s.follower = &postgres.Follower{
 		Pool:    s.db,
 		Channel: catalog.ChangesNotifyChannel,
 		Poll:    s.poll,
@@ -39,19 +36,16 @@ func (s *Store) Start(ctx context.Context) error {
 		Name:    "search follower",
 		Log:     s.log,
 	}
-	go func() {
-		defer close(s.done)
-		f.Run(ctx)
-	}()
+	// The follower outlives ctx's cancellation (only Close stops it) but keeps its values.
+	s.follower.Start(context.WithoutCancel(ctx))
 	return nil
 }
 
 // Close stops the follower and waits for it.
 func (s *Store) Close() {
-	if s.stop != nil {
-		s.stop()
-		<-s.done
-		s.stop = nil
+	if s.follower != nil {
+		s.follower.Close()
+		s.follower = nil
 	}
 }
 

@@ -107,14 +107,13 @@ type Store struct {
 	photosMu sync.RWMutex
 	photos   PhotoChecker
 
-	groups groupCache
-	cache  *resultCache
-	pages  *pageCache
-	flight singleflight.Group
-	names  nameCache
-	stop   context.CancelFunc
-	done   chan struct{}
-	syncMu sync.Mutex
+	groups   groupCache
+	cache    *resultCache
+	pages    *pageCache
+	flight   singleflight.Group
+	names    nameCache
+	follower *postgres.Follower // the search follower, made by Start; nil before
+	syncMu   sync.Mutex
 }
 
 // NewStore returns the storefront over db (the catalogue's database) and the catalogue.

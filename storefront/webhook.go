@@ -37,7 +37,8 @@ const (
 // event id already applied changes nothing (Stripe redelivers). Events may arrive in any order:
 // a paid order is never expired again, and a payment that completes after its session expired
 // takes its stock again, or is flagged for refund when the stock is gone.
-func (co *Checkout) HandleStripeEvent(ctx context.Context, payload []byte, signature string) (string, error) {
+func (co *Checkout) HandleStripeEvent(ctx context.Context, payload []byte, signature string) (_ string, err error) {
+	defer fault.Annotate(&err, "storefront.HandleStripeEvent(%q)", signature)
 	ev, err := webhook.ConstructEvent(payload, signature, co.secret)
 	if err != nil {
 		switch {

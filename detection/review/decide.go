@@ -134,7 +134,8 @@ type Snapshot struct {
 // in one transaction. Returns Invalid for an unknown decision or a missing note, NotFound for
 // no such case, Conflict for a closed or unclaimed case, and Forbidden for a case another
 // analyst holds; in every such case nothing changes.
-func (r *Service) Decide(ctx context.Context, analyst *web.Identity, caseID int64, in DecisionInput) (DecisionRecord, error) {
+func (r *Service) Decide(ctx context.Context, analyst *web.Identity, caseID int64, in DecisionInput) (_ DecisionRecord, err error) {
+	defer fault.Annotate(&err, "review.Decide(%d)", caseID)
 	out, err := r.DecideMany(ctx, analyst, []int64{caseID}, in)
 	if err != nil {
 		return DecisionRecord{}, err
@@ -147,7 +148,8 @@ const MaxBulk = 200
 
 // DecideMany records one decision, with one note, on several cases the analyst holds: all of
 // them or, when any one cannot be decided, none (the error names it as case_ids[i]).
-func (r *Service) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs []int64, in DecisionInput) ([]DecisionRecord, error) {
+func (r *Service) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs []int64, in DecisionInput) (_ []DecisionRecord, err error) {
+	defer fault.Annotate(&err, "review.DecideMany()")
 	if analyst == nil || (analyst.Role != web.RoleAnalyst && analyst.Role != web.RoleAdmin) {
 		return nil, fault.New(fault.Forbidden, "only analysts decide cases")
 	}
@@ -173,7 +175,7 @@ func (r *Service) DecideMany(ctx context.Context, analyst *web.Identity, caseIDs
 		return nil, err
 	}
 	var out []DecisionRecord
-	err := postgres.Tx(ctx, r.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, r.db, func(tx pgx.Tx) error {
 		out = nil
 		// Sellers suspended by an earlier case of this bulk decision: the catalogue read
 		// outside the transaction does not see it yet.
@@ -390,7 +392,8 @@ func imageIDs(l catalog.Listing) []int64 {
 }
 
 // DecisionsOfCase lists a case's decisions, oldest first.
-func (r *Service) DecisionsOfCase(ctx context.Context, caseID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfCase(ctx context.Context, caseID int64) (_ []DecisionRecord, err error) {
+	defer fault.Annotate(&err, "review.DecisionsOfCase(%d)", caseID)
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.case_id = $1 ORDER BY d.decided_at, d.id`, caseID)
 	if err != nil {
 		return nil, err
@@ -399,7 +402,8 @@ func (r *Service) DecisionsOfCase(ctx context.Context, caseID int64) ([]Decision
 }
 
 // DecisionsOfListing lists every decision ever taken on a listing, newest first.
-func (r *Service) DecisionsOfListing(ctx context.Context, listingID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfListing(ctx context.Context, listingID int64) (_ []DecisionRecord, err error) {
+	defer fault.Annotate(&err, "review.DecisionsOfListing(%d)", listingID)
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.listing_id = $1 ORDER BY d.decided_at DESC, d.id DESC`, listingID)
 	if err != nil {
 		return nil, err
@@ -408,7 +412,8 @@ func (r *Service) DecisionsOfListing(ctx context.Context, listingID int64) ([]De
 }
 
 // DecisionsOfSeller lists the decisions about a seller's listings, newest first.
-func (r *Service) DecisionsOfSeller(ctx context.Context, sellerID int64) ([]DecisionRecord, error) {
+func (r *Service) DecisionsOfSeller(ctx context.Context, sellerID int64) (_ []DecisionRecord, err error) {
+	defer fault.Annotate(&err, "review.DecisionsOfSeller(%d)", sellerID)
 	rows, err := r.db.Query(ctx, `SELECT `+decisionColumns+` FROM decisions d WHERE d.seller_id = $1 ORDER BY d.decided_at DESC, d.id DESC LIMIT 200`, sellerID)
 	if err != nil {
 		return nil, err
@@ -433,7 +438,8 @@ func sellerOf(caller *web.Identity) (int64, error) {
 // decision that is not about the caller's listings, Unprocessable for a decision that cannot
 // be appealed, Conflict when it was appealed already, is superseded, or the listing has an
 // open case, and Invalid for a missing note.
-func (r *Service) Appeal(ctx context.Context, caller *web.Identity, decisionID int64, note string) (Case, error) {
+func (r *Service) Appeal(ctx context.Context, caller *web.Identity, decisionID int64, note string) (_ Case, err error) {
+	defer fault.Annotate(&err, "review.Appeal(%d, %q)", decisionID, note)
 	sellerID, err := sellerOf(caller)
 	if err != nil {
 		return Case{}, err
@@ -501,6 +507,7 @@ func (r *Service) Appeal(ctx context.Context, caller *web.Identity, decisionID i
 
 // AppealOf returns the appeal of a decision, if any.
 func (r *Service) AppealOf(ctx context.Context, decisionID int64) (note string, at time.Time, ok bool, err error) {
+	defer fault.Annotate(&err, "review.AppealOf(%d)", decisionID)
 	err = r.db.QueryRow(ctx, `SELECT note, created_at FROM appeals WHERE decision_id = $1`, decisionID).Scan(&note, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", time.Time{}, false, nil
@@ -511,7 +518,8 @@ func (r *Service) AppealOf(ctx context.Context, decisionID int64) (note string, 
 // Answer is the seller's reply to an analyst's question (a more_info decision); the case goes
 // back to the queue, still held by the analyst who asked. Returns NotFound for a case that is
 // not the caller's, Conflict for a case that waits for no answer, Invalid for an empty answer.
-func (r *Service) Answer(ctx context.Context, caller *web.Identity, caseID int64, answer string) (Case, error) {
+func (r *Service) Answer(ctx context.Context, caller *web.Identity, caseID int64, answer string) (_ Case, err error) {
+	defer fault.Annotate(&err, "review.Answer(%d, %q)", caseID, answer)
 	sellerID, err := sellerOf(caller)
 	if err != nil {
 		return Case{}, err

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"marketplace/internal/fault"
 	"math"
 	"strconv"
 	"time"
@@ -57,7 +58,8 @@ type PropertyMetric struct {
 
 // Metrics computes the metrics over the cases opened (and the decisions taken) in the last
 // days days (1 to 3650).
-func (r *Service) Metrics(ctx context.Context, days int) (Metrics, error) {
+func (r *Service) Metrics(ctx context.Context, days int) (_ Metrics, err error) {
+	defer fault.Annotate(&err, "review.Metrics(%d)", days)
 	if days < 1 || days > 3650 {
 		days = 30
 	}
@@ -118,7 +120,6 @@ func (r *Service) Metrics(ctx context.Context, days int) (Metrics, error) {
 	if median != nil {
 		m.MedianWait = time.Duration(*median * float64(time.Second))
 	}
-	var err error
 	m.Backlog, err = r.Backlog(ctx)
 	return m, err
 }

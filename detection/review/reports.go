@@ -34,7 +34,8 @@ type ReportResult struct {
 // listings within ReportLimits.Window. Returns Invalid for a missing listing id or reason,
 // NotFound for a listing fans cannot see, Unprocessable for one already taken down, Conflict
 // for a second report of one listing, and RateLimited past the limit.
-func (r *Service) Report(ctx context.Context, caller *web.Identity, addr string, in ReportInput) (ReportResult, error) {
+func (r *Service) Report(ctx context.Context, caller *web.Identity, addr string, in ReportInput) (_ ReportResult, err error) {
+	defer fault.Annotate(&err, "review.Report(%q)", addr)
 	var bad fault.Fields
 	in.Reason = strings.TrimSpace(in.Reason)
 	if in.ListingID <= 0 {
@@ -107,7 +108,8 @@ type FanReport struct {
 }
 
 // ReportsOfListing lists the reports on a listing, newest first.
-func (r *Service) ReportsOfListing(ctx context.Context, listingID int64) ([]FanReport, error) {
+func (r *Service) ReportsOfListing(ctx context.Context, listingID int64) (_ []FanReport, err error) {
+	defer fault.Annotate(&err, "review.ReportsOfListing(%d)", listingID)
 	rows, err := r.db.Query(ctx, `SELECT id, reason, user_id IS NULL, created_at FROM reports WHERE listing_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT 100`, listingID)
 	if err != nil {

@@ -208,8 +208,9 @@ func scanCase(row pgx.Row) (Case, error) {
 // pipeline's transaction. While the listing has a case that is not closed, it raises that case
 // to this screening instead (the higher score stays), so calling it again changes nothing more.
 // Returns NotFound when the listing does not exist and Invalid for a score outside 0-100.
-func (r *Service) OpenCase(ctx context.Context, tx pgx.Tx, in detection.CaseInput) error {
-	_, err := r.openCase(ctx, tx, in, SourceScreening)
+func (r *Service) OpenCase(ctx context.Context, tx pgx.Tx, in detection.CaseInput) (err error) {
+	defer fault.Annotate(&err, "review.OpenCase()")
+	_, err = r.openCase(ctx, tx, in, SourceScreening)
 	return err
 }
 
@@ -298,7 +299,8 @@ type CaseFilter struct {
 }
 
 // Cases lists cases, highest priority (score raised by reports) then oldest first.
-func (r *Service) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
+func (r *Service) Cases(ctx context.Context, f CaseFilter) (_ []Case, err error) {
+	defer fault.Annotate(&err, "review.Cases()")
 	if f.Status == "" {
 		f.Status = CaseOpen
 	}
@@ -361,7 +363,8 @@ func (r *Service) withTitles(ctx context.Context, rows pgx.Rows, err error) ([]C
 }
 
 // KnownRules lists the rules that have flagged any case, for the queue's filter.
-func (r *Service) KnownRules(ctx context.Context) ([]string, error) {
+func (r *Service) KnownRules(ctx context.Context) (_ []string, err error) {
+	defer fault.Annotate(&err, "review.KnownRules()")
 	rows, err := r.db.Query(ctx, `SELECT DISTINCT rule FROM cases, unnest(rules) AS rule ORDER BY 1 LIMIT 200`)
 	if err != nil {
 		return nil, err
@@ -380,10 +383,11 @@ type Backlog struct {
 }
 
 // Backlog counts open and waiting cases and gives the age of the oldest open one.
-func (r *Service) Backlog(ctx context.Context) (Backlog, error) {
+func (r *Service) Backlog(ctx context.Context) (_ Backlog, err error) {
+	defer fault.Annotate(&err, "review.Backlog()")
 	var b Backlog
 	var median *time.Time
-	err := r.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'waiting'),
+	err = r.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'waiting'),
 		count(*) FILTER (WHERE status = 'open' AND claimed_by IS NULL),
 		min(opened_at) FILTER (WHERE status = 'open'),
 		percentile_disc(0.5) WITHIN GROUP (ORDER BY opened_at DESC) FILTER (WHERE status = 'open')
@@ -402,7 +406,8 @@ func (r *Service) Backlog(ctx context.Context) (Backlog, error) {
 }
 
 // Case returns one case. Returns NotFound when there is none.
-func (r *Service) Case(ctx context.Context, id int64) (Case, error) {
+func (r *Service) Case(ctx context.Context, id int64) (_ Case, err error) {
+	defer fault.Annotate(&err, "review.Case(%d)", id)
 	c, err := scanCase(r.db.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.id = $1`, id))
 	if err != nil {
 		return Case{}, postgres.Err(err, "case "+reviewID(id))
@@ -415,7 +420,8 @@ func (r *Service) Case(ctx context.Context, id int64) (Case, error) {
 // one already holds changes nothing. Returns NotFound for no such case, Conflict when another
 // analyst holds it or it is closed, and Forbidden for the analyst whose decision an appeal
 // case is about.
-func (r *Service) Claim(ctx context.Context, analyst *web.Identity, id int64) (Case, error) {
+func (r *Service) Claim(ctx context.Context, analyst *web.Identity, id int64) (_ Case, err error) {
+	defer fault.Annotate(&err, "review.Claim(%d)", id)
 	if analyst == nil || (analyst.Role != web.RoleAnalyst && analyst.Role != web.RoleAdmin) {
 		return Case{}, fault.New(fault.Forbidden, "only analysts claim cases")
 	}
@@ -444,7 +450,8 @@ func (r *Service) Claim(ctx context.Context, analyst *web.Identity, id int64) (C
 
 // Release gives back a case the analyst holds, so another can claim it. Returns Conflict when
 // the analyst does not hold it.
-func (r *Service) Release(ctx context.Context, analyst *web.Identity, id int64) error {
+func (r *Service) Release(ctx context.Context, analyst *web.Identity, id int64) (err error) {
+	defer fault.Annotate(&err, "review.Release(%d)", id)
 	tag, err := r.db.Exec(ctx, `UPDATE cases SET claimed_by = NULL, claimed_email = '', claimed_at = NULL
 		WHERE id = $1 AND claimed_by = $2 AND status <> 'closed'`, id, analyst.UserID)
 	if err != nil {
@@ -460,7 +467,8 @@ func (r *Service) Release(ctx context.Context, analyst *web.Identity, id int64) 
 }
 
 // CasesOfSeller lists a seller's cases, newest first, for the seller's own page.
-func (r *Service) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, error) {
+func (r *Service) CasesOfSeller(ctx context.Context, sellerID int64) (_ []Case, err error) {
+	defer fault.Annotate(&err, "review.CasesOfSeller(%d)", sellerID)
 	rows, err := r.db.Query(ctx, `SELECT `+caseColumns+` FROM cases c
 		WHERE c.seller_id = $1 ORDER BY c.opened_at DESC, c.id DESC LIMIT 200`, sellerID)
 	return r.withTitles(ctx, rows, err)
@@ -468,9 +476,10 @@ func (r *Service) CasesOfSeller(ctx context.Context, sellerID int64) ([]Case, er
 
 // Question returns the analysts' open question about a listing (a more_info decision waiting
 // for the seller's answer), for the listing's page; "" when there is none.
-func (r *Service) Question(ctx context.Context, listingID int64) (string, error) {
+func (r *Service) Question(ctx context.Context, listingID int64) (_ string, err error) {
+	defer fault.Annotate(&err, "review.Question(%d)", listingID)
 	var q string
-	err := r.db.QueryRow(ctx, `SELECT question FROM cases WHERE listing_id = $1 AND status = 'waiting'`, listingID).Scan(&q)
+	err = r.db.QueryRow(ctx, `SELECT question FROM cases WHERE listing_id = $1 AND status = 'waiting'`, listingID).Scan(&q)
 	if err == pgx.ErrNoRows {
 		return "", nil
 	}

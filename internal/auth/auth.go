@@ -92,7 +92,8 @@ const minPasswordLen = 10
 
 // CreateUser makes an account. Returns Invalid naming the field for a bad e-mail, role or
 // password, and Conflict when the e-mail address is taken.
-func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) {
+	defer fault.Annotate(&err, "auth.CreateUser()")
 	var bad fault.Fields
 	email, err := normaliseEmail(nu.Email)
 	if err != nil {
@@ -139,7 +140,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 }
 
 // SetPassword replaces a user's password. Returns NotFound for an unknown e-mail address.
-func (s *Service) SetPassword(ctx context.Context, email, password string) error {
+func (s *Service) SetPassword(ctx context.Context, email, password string) (err error) {
+	defer fault.Annotate(&err, "auth.SetPassword(%q, %q)", email, password)
 	if len(password) < minPasswordLen || len(password) > 256 {
 		return fault.Validation("the password cannot be set", fault.Field("password", "must be %d to 256 characters", minPasswordLen))
 	}
@@ -155,7 +157,8 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) error
 }
 
 // UserByEmail returns the account with that e-mail address. Returns NotFound otherwise.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+func (s *Service) UserByEmail(ctx context.Context, email string) (_ User, err error) {
+	defer fault.Annotate(&err, "auth.UserByEmail(%q)", email)
 	u, err := scanUser(s.db.QueryRow(ctx, "SELECT "+userColumns("")+" FROM users WHERE email = $1", strings.ToLower(strings.TrimSpace(email))))
 	return u, postgres.Err(err, "user")
 }
@@ -163,11 +166,12 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // Login checks an e-mail address and password and opens a session, returning its token (for
 // the cookie) and expiry. Returns Unauthorized for a wrong pair, without saying which part was
 // wrong, and RateLimited after too many failures for the account or from the address.
-func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, time.Time, User, error) {
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (_ string, _ time.Time, _ User, err error) {
+	defer fault.Annotate(&err, "auth.Login(%q, %q, %q)", email, password, ip)
 	email = strings.ToLower(strings.TrimSpace(email))
 	since := s.now().Add(-s.limits.FailureWindow)
 	var byAccount, byAddress int
-	err := s.db.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE ip = $2)
 		FROM login_failures WHERE at > $3 AND (email = $1 OR ip = $2)`, email, ip, since).Scan(&byAccount, &byAddress)
 	if err != nil {
@@ -207,7 +211,8 @@ func (s *Service) openSession(ctx context.Context, userID int64, ip, userAgent s
 }
 
 // Register makes a fan account and logs it in. Returns Invalid as CreateUser does.
-func (s *Service) Register(ctx context.Context, email, password, ip, userAgent string) (string, time.Time, User, error) {
+func (s *Service) Register(ctx context.Context, email, password, ip, userAgent string) (_ string, _ time.Time, _ User, err error) {
+	defer fault.Annotate(&err, "auth.Register(%q, %q, %q)", email, password, ip)
 	if password == "" {
 		return "", time.Time{}, User{}, fault.Validation("the account cannot be created", fault.Field("password", "choose a password of at least %d characters", minPasswordLen))
 	}
@@ -220,14 +225,16 @@ func (s *Service) Register(ctx context.Context, email, password, ip, userAgent s
 }
 
 // Logout ends the session with that token; an unknown token is not an error.
-func (s *Service) Logout(ctx context.Context, token string) error {
-	_, err := s.db.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", digest(token))
+func (s *Service) Logout(ctx context.Context, token string) (err error) {
+	defer fault.Annotate(&err, "auth.Logout(%q)", token)
+	_, err = s.db.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", digest(token))
 	return err
 }
 
 // SessionIdentity implements web.Authenticator. Returns Unauthorized for an unknown or
 // expired session, or a disabled account.
-func (s *Service) SessionIdentity(ctx context.Context, token string) (*web.Identity, error) {
+func (s *Service) SessionIdentity(ctx context.Context, token string) (_ *web.Identity, err error) {
+	defer fault.Annotate(&err, "auth.SessionIdentity(%q)", token)
 	u, err := scanUser(s.db.QueryRow(ctx, "SELECT "+userColumns("u.")+` FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`, digest(token), s.now()))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -248,11 +255,12 @@ const apiKeyScheme = "mk"
 
 // CreateAPIKey makes a key for the user and returns it; it cannot be seen again. Returns
 // NotFound for an unknown user.
-func (s *Service) CreateAPIKey(ctx context.Context, userID int64, name string) (string, APIKey, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, userID int64, name string) (_ string, _ APIKey, err error) {
+	defer fault.Annotate(&err, "auth.CreateAPIKey(%d, %q)", userID, name)
 	prefix := randomToken(6)
 	secret := randomToken(32)
 	var k APIKey
-	err := s.db.QueryRow(ctx, `INSERT INTO api_keys (user_id, prefix, secret_hash, name) VALUES ($1, $2, $3, $4)
+	err = s.db.QueryRow(ctx, `INSERT INTO api_keys (user_id, prefix, secret_hash, name) VALUES ($1, $2, $3, $4)
 		RETURNING id, prefix, name, created_at`, userID, prefix, digest(secret), truncate(strings.TrimSpace(name), 100)).
 		Scan(&k.ID, &k.Prefix, &k.Name, &k.CreatedAt)
 	if err != nil {
@@ -262,7 +270,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, userID int64, name string) (
 }
 
 // APIKeys lists the user's keys, newest first.
-func (s *Service) APIKeys(ctx context.Context, userID int64) ([]APIKey, error) {
+func (s *Service) APIKeys(ctx context.Context, userID int64) (_ []APIKey, err error) {
+	defer fault.Annotate(&err, "auth.APIKeys(%d)", userID)
 	rows, err := s.db.Query(ctx, `SELECT id, prefix, name, created_at, last_used_at, revoked_at FROM api_keys
 		WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
@@ -276,7 +285,8 @@ func (s *Service) APIKeys(ctx context.Context, userID int64) ([]APIKey, error) {
 }
 
 // RevokeAPIKey stops a key from working. Returns NotFound when the key is not the user's.
-func (s *Service) RevokeAPIKey(ctx context.Context, userID, keyID int64) error {
+func (s *Service) RevokeAPIKey(ctx context.Context, userID, keyID int64) (err error) {
+	defer fault.Annotate(&err, "auth.RevokeAPIKey(%d, %d)", userID, keyID)
 	tag, err := s.db.Exec(ctx, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2", keyID, userID)
 	if err == nil && tag.RowsAffected() == 0 {
 		return fault.New(fault.NotFound, "API key not found")
@@ -286,7 +296,8 @@ func (s *Service) RevokeAPIKey(ctx context.Context, userID, keyID int64) error {
 
 // APIKeyIdentity implements web.Authenticator. Returns Unauthorized for a malformed, unknown
 // or revoked key.
-func (s *Service) APIKeyIdentity(ctx context.Context, key string) (*web.Identity, error) {
+func (s *Service) APIKeyIdentity(ctx context.Context, key string) (_ *web.Identity, err error) {
+	defer fault.Annotate(&err, "auth.APIKeyIdentity(%q)", key)
 	unauthorized := fault.New(fault.Unauthorized, "the API key is not valid or has been revoked")
 	parts := strings.Split(key, "_")
 	if len(parts) != 3 || parts[0] != apiKeyScheme || parts[1] == "" || parts[2] == "" {
@@ -316,11 +327,12 @@ func (s *Service) APIKeyIdentity(ctx context.Context, key string) (*web.Identity
 }
 
 // PruneExpired deletes ended sessions and old login failures; run it now and then.
-func (s *Service) PruneExpired(ctx context.Context) error {
+func (s *Service) PruneExpired(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "auth.PruneExpired()")
 	if _, err := s.db.Exec(ctx, "DELETE FROM sessions WHERE expires_at < now()"); err != nil {
 		return err
 	}
-	_, err := s.db.Exec(ctx, "DELETE FROM login_failures WHERE at < now() - interval '1 day'")
+	_, err = s.db.Exec(ctx, "DELETE FROM login_failures WHERE at < now() - interval '1 day'")
 	return err
 }
 

@@ -103,3 +103,12 @@ func (f Fields) Err(message string) error {
 	}
 	return Validation(message, f...)
 }
+
+// Annotate prefixes a non-nil *errp with where it happened, keeping it for errors.Is, errors.As
+// and its code: a service method's first line is `defer fault.Annotate(&err, "catalog.Listing(%d)",
+// id)`, so that a logged 500 names its path. (After pkgsite's derrors.Wrap.)
+func Annotate(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,8 +24,9 @@ import (
 //     it cannot connect, so a process whose listening connection is down still catches up.
 //
 // A connection that cannot be made, or is lost, is made again after a jittered backoff that
-// doubles from MinBackoff to MaxBackoff. Run it in a goroutine; it returns when its context
-// ends, so a caller's Close cancels that context and waits for Run to return.
+// doubles from MinBackoff to MaxBackoff. Start runs it on a goroutine of its own and Close
+// stops it and waits; a caller that wants to own the goroutine calls Run instead, which
+// returns when its context ends.
 //
 // Handle runs on Run's goroutine, so calls never overlap, and a slow Handle delays the next
 // one. It reads through the pool (or whatever it likes), never the follower's connection.
@@ -55,6 +57,57 @@ type Follower struct {
 	Name string
 	// Log receives connection trouble; nil means slog.Default().
 	Log *slog.Logger
+
+	// The goroutine Start runs and Close stops: mu guards stop and done, which are nil until
+	// the first Start; done is closed once that Run has returned.
+	mu   sync.Mutex
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// Start runs Run on a goroutine of its own until ctx ends or Close is called, so that each
+// user of a Follower need not keep its own cancel func, channel and goroutine. It returns at
+// once; use OnListen to learn when listening has begun.
+//
+// Start panics if the follower is already running (a previous Start whose Run has not
+// returned): two Runs would hold two connections and call Handle twice for every change,
+// overlapping, against what Handle is promised; and ignoring the second call instead would
+// silently drop its context. A follower may be started again once its previous Run has
+// returned: after Close, or after that Run's context ended and Handle finished.
+func (f *Follower) Start(ctx context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done != nil {
+		select {
+		case <-f.done:
+			f.stop() // already ended; releases the old context's resources
+		default:
+			panic("postgres: Follower.Start while already running (" + f.Name + ")")
+		}
+	}
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	f.stop, f.done = stop, done
+	go func() {
+		defer close(done)
+		f.Run(ctx)
+	}()
+}
+
+// Close stops the Run that Start began and waits for it to return, so that once Close
+// returns Handle is not running and will not be called again: the caller may then release
+// what Handle uses. It returns at once if the follower was never started, and is safe to
+// call again (or from several goroutines: each waits for the same Run). It does not stop a
+// Run that the caller called directly; that one ends with its own context.
+func (f *Follower) Close() {
+	f.mu.Lock()
+	stop, done := f.stop, f.done
+	f.mu.Unlock()
+	if done == nil {
+		return
+	}
+	stop()
+	<-done
 }
 
 // Run follows the channel until ctx ends.

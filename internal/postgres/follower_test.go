@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,6 +181,75 @@ func TestFollower(t *testing.T) {
 			if err == nil {
 				t.Fatal("OnListen(nil) without a server")
 			}
+		}
+	})
+}
+
+// Start runs the follower on its own goroutine; Close cancels it and returns only once Run
+// has, so that a caller may release what Handle uses as soon as Close returns.
+func TestFollowerStartClose(t *testing.T) {
+	t.Parallel()
+
+	t.Run("CloseWaitsForRun", func(t *testing.T) {
+		t.Parallel()
+		pool := pgtest.New(t)
+		entered := make(chan struct{})
+		var finished atomic.Bool
+		f := &postgres.Follower{Pool: pool, Channel: "slow", Handle: func(ctx context.Context, _ *pgconn.Notification) {
+			if finished.Load() {
+				t.Error("Handle called after Close returned")
+			}
+			close(entered)
+			// A handler still busy when Close cancels: Close must wait for it, and for Run.
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond)
+			finished.Store(true)
+		}}
+		f.Start(context.Background())
+		select {
+		case <-entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no catch-up Handle within 10 s of Start")
+		}
+		f.Close()
+		if !finished.Load() {
+			t.Fatal("Close returned while Handle was still running")
+		}
+		f.Close() // a second Close returns at once
+	})
+
+	t.Run("StartTwicePanicsAndRestartsAfterClose", func(t *testing.T) {
+		t.Parallel()
+		pool := pgtest.New(t)
+		r := newRecorder()
+		f := &postgres.Follower{Pool: pool, Channel: "again", Handle: r.handle, OnListen: r.onListen}
+		f.Start(context.Background())
+		t.Cleanup(f.Close)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("a second Start while running did not panic")
+				}
+			}()
+			f.Start(context.Background())
+		}()
+		r.waitFor(t, "listening", func(_ []string, listen []error) bool { return len(listen) == 1 })
+		f.Close()
+		f.Start(context.Background())
+		r.waitFor(t, "listening after a restart", func(_ []string, listen []error) bool { return len(listen) == 2 && listen[1] == nil })
+	})
+
+	t.Run("CloseWithoutStartReturnsAtOnce", func(t *testing.T) {
+		t.Parallel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			(&postgres.Follower{}).Close()
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			t.Fatal("Close without Start did not return")
 		}
 	})
 }
