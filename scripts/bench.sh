@@ -19,10 +19,10 @@ echo "== licensing: coverage question, 10k licensees / 100k licences (snapshot a
 go test -run '^$' -bench BenchmarkCoverage -benchtime 20000x ./licensing/ | tee bench-out/licensing.txt
 
 echo "== detection: fingerprint throughput per core against plain goimagehash"
-go test -run '^$' -bench HashThroughput -cpu 1 -benchtime 5x ./detection/ | tee bench-out/detection-hash.txt
+go test -run '^$' -bench HashThroughput -cpu 1 -benchtime 5x ./detection/imagematch/ | tee bench-out/detection-hash.txt
 
 echo "== detection: Hamming index at 1M references against brute force (10M: make bench-detect)"
-go test -run '^$' -bench 'BenchmarkIndex' -benchtime 5x -timeout 30m ./detection/ | tee bench-out/detection-index.txt
+go test -run '^$' -bench BenchmarkIndex -benchtime 5x -timeout 30m ./detection/imagematch/ | tee bench-out/detection-index.txt
 
 echo "== demo catalogue: every official picture of the full demo catalogue distinct as detection sees it"
 go test -run 'TestCataloguePicturesDistinct' -count=1 -v ./catalog/demo/ | grep -E 'products|distance|ok|FAIL' | tee bench-out/demo-pictures.txt
@@ -55,7 +55,7 @@ echo "== storefront checkout: a whole purchase (cart, order with stock reservati
 go test -run '^$' -bench BenchmarkCheckout -benchtime 300x ./storefront/ | tee bench-out/checkout.txt
 
 echo "== review: queue, backlog, metrics and claim over 200k cases (40k open) of 2000 sellers"
-go test -run '^$' -bench BenchmarkReviewAtScale -benchtime 20x -timeout 30m ./detection/ | tee bench-out/review.txt
+go test -run '^$' -bench BenchmarkReviewAtScale -benchtime 20x -timeout 30m ./detection/review/ | tee bench-out/review.txt
 
 echo "== storefront: 100,000 live listings; wrk -c64 on /search and /products/{slug}: p99 and throughput as a ratio to /healthz"
 command -v wrk >/dev/null 2>&1 || install_debian wrk

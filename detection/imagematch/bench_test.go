@@ -14,8 +14,8 @@ import (
 // against plain goimagehash (image/jpeg decode + PerceptionHash) on the same images in
 // the same run. Run it on one core, as the figures are per core:
 //
-//	go test -run '^$' -bench HashThroughput -cpu 1 ./detection/
-//	DETECT_CORPUS=/work/bench-corpus/A go test -run '^$' -bench HashThroughput -cpu 1 ./detection/
+//	go test -run '^$' -bench HashThroughput -cpu 1 ./detection/imagematch/
+//	DETECT_CORPUS=/work/bench-corpus/A go test -run '^$' -bench HashThroughput -cpu 1 ./detection/imagematch/
 //
 // "fingerprint" is the whole Fingerprint (up to 36 pHashes, 2 dHashes, thumbnails),
 // while the plain path computes one pHash; "one-phash" is the fast path computing just

@@ -16,7 +16,7 @@ import (
 // Whatever the input, the result is a fingerprint or one of the package's errors,
 // never a panic or a hang.
 //
-//	go test -run '^$' -fuzz FuzzFingerprint -fuzztime 2m ./detection/
+//	go test -run '^$' -fuzz FuzzFingerprint -fuzztime 2m ./detection/imagematch/
 //
 // testdata/fuzz/FuzzFingerprint holds the seed corpus (tiny images of each format).
 func FuzzFingerprint(f *testing.F) {

@@ -15,7 +15,7 @@ import (
 // TestQualityCorpus is the matching-quality benchmark. It runs only with
 // DETECT_CORPUS=dir (real photos, never committed; see corpusFiles):
 //
-//	DETECT_CORPUS=/work/bench-corpus/A go test -run TestQualityCorpus -v -timeout 30m ./detection/
+//	DETECT_CORPUS=/work/bench-corpus/A go test -run TestQualityCorpus -v -timeout 30m ./detection/imagematch/
 //
 // Every photo is a reference. Each is altered in code as a counterfeiter would (see
 // alterations) and the copy is matched against all references: recall is the share of
