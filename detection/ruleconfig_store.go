@@ -91,7 +91,8 @@ func (s *RuleStore) OnChange(fn RulesHook) {
 // version 0) and every property's marks, from the cache when it is fresh. When reading
 // fails and an older ruleset is held, that one is returned (and the failure logged); with
 // none held, the error is returned and the caller must not judge (fail closed).
-func (s *RuleStore) Current(ctx context.Context) (*Ruleset, error) {
+func (s *RuleStore) Current(ctx context.Context) (_ *Ruleset, err error) {
+	defer fault.Annotate(&err, "detection.Current()")
 	if c := s.cur.Load(); c != nil && s.now().Sub(c.loadedAt) < s.maxAge {
 		return c.rs, nil
 	}
@@ -136,7 +137,8 @@ func (s *RuleStore) load(ctx context.Context) (*Ruleset, error) {
 
 // Config reads the saved configuration from the database: the defaults (version 0) with
 // what analysts saved over them.
-func (s *RuleStore) Config(ctx context.Context) (RuleConfig, error) {
+func (s *RuleStore) Config(ctx context.Context) (_ RuleConfig, err error) {
+	defer fault.Annotate(&err, "detection.Config()")
 	return loadRuleConfig(ctx, s.db)
 }
 
@@ -180,7 +182,8 @@ func loadRuleConfig(ctx context.Context, q rowQuerier) (RuleConfig, error) {
 // OnChange hooks, in one transaction; other processes hear of it by NOTIFY. cfg.Version must
 // be the version it was edited from. Returns Invalid naming the bad fields (nothing is
 // written), or Conflict when another save came first.
-func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfig, note string) (RuleConfig, error) {
+func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfig, note string) (_ RuleConfig, err error) {
+	defer fault.Annotate(&err, "detection.Save(%q)", note)
 	cfg = cfg.Clone()
 	if err := cfg.Validate(); err != nil {
 		return RuleConfig{}, err
@@ -192,7 +195,7 @@ func (s *RuleStore) Save(ctx context.Context, actor *web.Identity, cfg RuleConfi
 	// The transaction may run twice (postgres.Tx): it sets cfg.Version, so it compares the
 	// version the edit started from, kept here.
 	editedFrom := cfg.Version
-	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		// One save at a time: the lock is held to the end of the transaction.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('detection_rule_settings'))`); err != nil {
 			return err
@@ -313,7 +316,8 @@ type RuleVersion struct {
 }
 
 // Versions lists the saved configurations, newest first (at most limit, 1 to 100).
-func (s *RuleStore) Versions(ctx context.Context, limit int) ([]RuleVersion, error) {
+func (s *RuleStore) Versions(ctx context.Context, limit int) (_ []RuleVersion, err error) {
+	defer fault.Annotate(&err, "detection.Versions(%d)", limit)
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
@@ -330,12 +334,13 @@ func (s *RuleStore) Versions(ctx context.Context, limit int) ([]RuleVersion, err
 
 // Version returns one saved configuration (the one a screening used). Version 0 is the
 // built-in default. Returns NotFound for a version never saved.
-func (s *RuleStore) Version(ctx context.Context, version int64) (RuleConfig, error) {
+func (s *RuleStore) Version(ctx context.Context, version int64) (_ RuleConfig, err error) {
+	defer fault.Annotate(&err, "detection.Version(%d)", version)
 	if version == 0 {
 		return DefaultRuleConfig(), nil
 	}
 	var cfg RuleConfig
-	err := s.db.QueryRow(ctx, `SELECT config FROM detection_rule_versions WHERE version = $1`, version).Scan(&cfg)
+	err = s.db.QueryRow(ctx, `SELECT config FROM detection_rule_versions WHERE version = $1`, version).Scan(&cfg)
 	return cfg, postgres.Err(err, "rule configuration version")
 }
 
@@ -343,7 +348,8 @@ func (s *RuleStore) Version(ctx context.Context, version int64) (RuleConfig, err
 // at once rather than when the cache expires (postgres.Follower: each notification, and each
 // reconnection, empties the cache). It returns once listening has begun (or failed: the
 // cache expiry still applies, and the follower keeps trying).
-func (s *RuleStore) Start(ctx context.Context) error {
+func (s *RuleStore) Start(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "detection.Start()")
 	if s.follower != nil {
 		return errors.New("detection: rule store already started")
 	}

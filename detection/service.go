@@ -17,6 +17,7 @@ import (
 
 	"marketplace/catalog"
 	"marketplace/detection/imagematch"
+	"marketplace/internal/fault"
 	"marketplace/internal/postgres"
 )
 
@@ -159,7 +160,8 @@ func (s *Service) caseOpener() CaseOpener {
 // ends or Close: a follower listens for the NOTIFY each reference change sends and polls
 // the version counter every poll interval in case a notification is lost
 // (postgres.Follower). Returns the error of the first load.
-func (s *Service) Start(ctx context.Context) error {
+func (s *Service) Start(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "detection.Start()")
 	if s.running.Load() {
 		return errors.New("detection: already started")
 	}

@@ -63,7 +63,8 @@ const notifyChannel = "licensing_changed"
 // for a while (the database is unreachable), or the service is not started, it asks the
 // database instead. A day On is the UTC date of On (now when zero). Returns Invalid naming
 // "property", "category" or "country" when one is unknown.
-func (s *Service) Coverage(ctx context.Context, q CoverageQuery) (CoverageAnswer, error) {
+func (s *Service) Coverage(ctx context.Context, q CoverageQuery) (_ CoverageAnswer, err error) {
+	defer fault.Annotate(&err, "licensing.Coverage()")
 	if snap := s.currentSnapshot(); snap != nil {
 		nq, err := s.normalise(q, snap.properties)
 		if err != nil {
@@ -76,7 +77,8 @@ func (s *Service) Coverage(ctx context.Context, q CoverageQuery) (CoverageAnswer
 
 // CoverageFromDatabase answers like Coverage, always from the database (one round trip); the
 // benchmark compares the two, and tests hold them to the same answers.
-func (s *Service) CoverageFromDatabase(ctx context.Context, q CoverageQuery) (CoverageAnswer, error) {
+func (s *Service) CoverageFromDatabase(ctx context.Context, q CoverageQuery) (_ CoverageAnswer, err error) {
+	defer fault.Annotate(&err, "licensing.CoverageFromDatabase()")
 	nq, err := s.normalise(q, nil)
 	if err != nil {
 		return CoverageAnswer{}, err
@@ -564,7 +566,8 @@ func (s *Service) refreshAfterWrite(ctx context.Context) {
 // listens on its own connection for the NOTIFY every change sends, and polls the version
 // counter every poll interval in case a notification is lost (postgres.Follower). Returns the
 // error of the first load.
-func (s *Service) Start(ctx context.Context) error {
+func (s *Service) Start(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "licensing.Start()")
 	if s.running.Load() {
 		return errors.New("licensing: already started")
 	}

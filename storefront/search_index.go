@@ -27,7 +27,8 @@ const batchSize = 500
 // whenever a NOTIFY on catalog_changes arrives, every PollInterval in case one was lost, and
 // after each (re)connection (postgres.Follower). A notification's listing also leaves this
 // process's caches.
-func (s *Store) Start(ctx context.Context) error {
+func (s *Store) Start(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "storefront.Start()")
 	s.follower = &postgres.Follower{
 		Pool:    s.db,
 		Channel: catalog.ChangesNotifyChannel,
@@ -64,7 +65,8 @@ func (s *Store) follow(ctx context.Context, n *pgconn.Notification) {
 
 // SyncOnce applies every outbox change not yet applied, in batches, and returns how many
 // changes it applied. Concurrent followers (other processes) take turns on the follower row.
-func (s *Store) SyncOnce(ctx context.Context) (int, error) {
+func (s *Store) SyncOnce(ctx context.Context) (_ int, err error) {
+	defer fault.Annotate(&err, "storefront.SyncOnce()")
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	total := 0
@@ -247,7 +249,8 @@ func summary(s string, n int) string {
 // Reindex rebuilds the engine's documents from every live listing, then sets the follower to
 // the outbox's end as it was when the rebuild began (changes made during it are applied again
 // afterwards, which is harmless). Returns how many documents it wrote.
-func (s *Store) Reindex(ctx context.Context) (int, error) {
+func (s *Store) Reindex(ctx context.Context) (_ int, err error) {
+	defer fault.Annotate(&err, "storefront.Reindex()")
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	var end int64
@@ -294,7 +297,7 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		n += len(docs)
 		after = page[len(page)-1].ID
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO search_followers (name, last_id) VALUES ($1, $2)
+	_, err = s.db.Exec(ctx, `INSERT INTO search_followers (name, last_id) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, updated_at = now()`, followerName, end)
 	if err != nil {
 		return n, err
@@ -305,9 +308,10 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 }
 
 // FollowerPosition is the last outbox change the follower applied.
-func (s *Store) FollowerPosition(ctx context.Context) (int64, error) {
+func (s *Store) FollowerPosition(ctx context.Context) (_ int64, err error) {
+	defer fault.Annotate(&err, "storefront.FollowerPosition()")
 	var last int64
-	err := s.db.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1`, followerName).Scan(&last)
+	err = s.db.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1`, followerName).Scan(&last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
