@@ -140,7 +140,9 @@ func multipartBody(t *testing.T, fields map[string]string, files ...file) (io.Re
 		if err != nil {
 			t.Fatal(err)
 		}
-		fw.Write(f.data) //nolint:errcheck
+		if _, err := fw.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)

@@ -34,13 +34,19 @@ func BenchmarkImageRenditions(b *testing.B) {
 		}
 	})
 	b.Run("largest rendition only/area shrink", func(b *testing.B) {
-		img, _ := jpeg.Decode(bytes.NewReader(data))
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
 		for b.Loop() {
 			imageio.Shrink(img, 1600, 1200)
 		}
 	})
 	b.Run("largest rendition only/CatmullRom baseline", func(b *testing.B) {
-		img, _ := jpeg.Decode(bytes.NewReader(data))
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
 		for b.Loop() {
 			dst := image.NewRGBA(image.Rect(0, 0, 1600, 1200))
 			draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)

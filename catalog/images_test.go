@@ -42,10 +42,11 @@ func blobFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".attrs") {
-			rel, _ := filepath.Rel(dir, p)
-			out = append(out, filepath.ToSlash(rel))
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".attrs") {
+			return err
 		}
+		rel, err := filepath.Rel(dir, p)
+		out = append(out, filepath.ToSlash(rel))
 		return err
 	})
 	if err != nil {
@@ -130,8 +131,8 @@ func TestPutImageStoresOriginalAndRenditions(t *testing.T) {
 		if err != nil || decodeJPEGSize(t, th).Bounds().Dx() != 320 {
 			t.Fatalf("Thumbnail after loss: %v", err)
 		}
-		if ok, _ := svc.blobs.Exists(ctx, key); !ok {
-			t.Error("the remade rendition was not kept")
+		if ok, err := svc.blobs.Exists(ctx, key); err != nil || !ok {
+			t.Errorf("the remade rendition was not kept (%v)", err)
 		}
 	})
 	t.Run("ErrSize", func(t *testing.T) {

@@ -37,7 +37,10 @@ func writeBenchCSV(w io.Writer, n int) error {
 func BenchmarkImport100k(b *testing.B) {
 	lines := 100_000
 	if s := os.Getenv("IMPORT_BENCH_LINES"); s != "" {
-		lines, _ = strconv.Atoi(s)
+		var err error
+		if lines, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("IMPORT_BENCH_LINES: %v", err)
+		}
 	}
 	f, err := os.CreateTemp(b.TempDir(), "bench-*.csv")
 	if err != nil {
@@ -46,7 +49,10 @@ func BenchmarkImport100k(b *testing.B) {
 	if err := writeBenchCSV(f, lines); err != nil {
 		b.Fatal(err)
 	}
-	size, _ := f.Seek(0, io.SeekCurrent)
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for range b.N {
 		b.StopTimer()
 		w := newImportWorldTB(b)
@@ -106,9 +112,21 @@ func bareCopy(b *testing.B, w *importWorld, f *os.File) time.Duration {
 			rerr = err
 			return nil, err
 		}
-		price, _ := strconv.ParseInt(rec[8], 10, 64)
-		jpy, _ := strconv.ParseInt(rec[9], 10, 64)
-		stock, _ := strconv.Atoi(rec[11])
+		price, err := strconv.ParseInt(rec[8], 10, 64)
+		if err != nil {
+			rerr = err
+			return nil, err
+		}
+		jpy, err := strconv.ParseInt(rec[9], 10, 64)
+		if err != nil {
+			rerr = err
+			return nil, err
+		}
+		stock, err := strconv.Atoi(rec[11])
+		if err != nil {
+			rerr = err
+			return nil, err
+		}
 		return []any{rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7], price, jpy, textlist.Split(rec[10], ";"), stock,
 			rec[12], rec[13], rec[14]}, nil
 	})
@@ -177,11 +195,17 @@ func bareCopyTables(b *testing.B, w *importWorld, f *os.File) time.Duration {
 	var texts, variants, listings [][]any
 	seen = map[string]bool{}
 	for i, rec := range recs {
-		stock, _ := strconv.Atoi(rec[11])
+		stock, err := strconv.Atoi(rec[11])
+		if err != nil {
+			b.Fatal(err)
+		}
 		variants = append(variants, []any{pid[rec[1]], w.a, rec[0], rec[12], rec[13], rec[14], stock, i % 4})
 		if !seen[rec[1]] {
 			seen[rec[1]] = true
-			price, _ := strconv.ParseInt(rec[8], 10, 64)
+			price, err := strconv.ParseInt(rec[8], 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
 			texts = append(texts, []any{pid[rec[1]], "en", rec[2], rec[3]}, []any{pid[rec[1]], "fr", rec[4], ""})
 			listings = append(listings, []any{seller.ID, pid[rec[1]], Slug(rec[2]), rec[2], rec[3], rec[5], rec[6], price, rec[7], stock,
 				textlist.Split(rec[10], ";"), seller.ShipsFrom})
@@ -192,8 +216,14 @@ func bareCopyTables(b *testing.B, w *importWorld, f *os.File) time.Duration {
 	vid := ids(`SELECT sku, id FROM variants WHERE sku LIKE 'BENCH-%'`)
 	prices := make([][]any, 0, 2*len(recs))
 	for _, rec := range recs {
-		eur, _ := strconv.ParseInt(rec[8], 10, 64)
-		jpy, _ := strconv.ParseInt(rec[9], 10, 64)
+		eur, err := strconv.ParseInt(rec[8], 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		jpy, err := strconv.ParseInt(rec[9], 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
 		prices = append(prices, []any{vid[rec[0]], "EUR", eur}, []any{vid[rec[0]], "JPY", jpy})
 	}
 	copyRows("variant_prices", []string{"variant_id", "currency", "amount"}, prices)

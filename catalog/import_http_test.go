@@ -77,18 +77,32 @@ func (h *importHTTP) upload(t *testing.T, key, csv string, zipData []byte, field
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	if csv != "" {
-		fw, _ := mw.CreateFormFile("file", "catalogue.csv")
-		fw.Write([]byte(csv)) //nolint:errcheck
+		writeFormFile(t, mw, "file", "catalogue.csv", []byte(csv))
 	}
 	if zipData != nil {
-		fw, _ := mw.CreateFormFile("images", "pictures.zip")
-		fw.Write(zipData) //nolint:errcheck
+		writeFormFile(t, mw, "images", "pictures.zip", zipData)
 	}
 	for k, v := range fields {
-		mw.WriteField(k, v) //nolint:errcheck
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
-	mw.Close()
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return h.do(t, http.MethodPost, "/api/v1/catalog/imports", key, &body, mw.FormDataContentType())
+}
+
+// writeFormFile adds a file part to a multipart body.
+func writeFormFile(t *testing.T, mw *multipart.Writer, field, name string, data []byte) {
+	t.Helper()
+	fw, err := mw.CreateFormFile(field, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(data); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func decodeImport(t *testing.T, rec *httptest.ResponseRecorder) ImportJSON {
@@ -124,8 +138,8 @@ func TestImportAPI(t *testing.T) {
 		if rec.Code != http.StatusOK || res.Status != ImportSucceeded || res.Accepted != 2 || !res.DryRun || res.Progress != 1 {
 			t.Fatalf("dry run: %d %+v", rec.Code, res)
 		}
-		if n, _ := h.svc.CountProducts(context.Background(), ProductFilter{LicenseeID: h.a}); n != 0 {
-			t.Fatalf("a dry run wrote %d products", n)
+		if n, err := h.svc.CountProducts(context.Background(), ProductFilter{LicenseeID: h.a}); err != nil || n != 0 {
+			t.Fatalf("a dry run wrote %d products (%v)", n, err)
 		}
 	})
 
@@ -192,7 +206,10 @@ func TestImportAPI(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &ps); err != nil || len(ps) != 1 || ps[0].Variants[0].SKU != "B-TEE-1" {
 			t.Fatalf("B's products: %s", rec.Body)
 		}
-		a, _ := h.svc.ProductBySKU(context.Background(), h.a, "API-1")
+		a, err := h.svc.ProductBySKU(context.Background(), h.a, "API-1")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if rec := h.do(t, http.MethodGet, "/api/v1/products/"+itoa(a.ID), h.keyB, nil, ""); rec.Code != http.StatusNotFound {
 			t.Fatalf("B reads A's product: %d", rec.Code)
 		}
@@ -207,10 +224,13 @@ func TestImportAPI(t *testing.T) {
 	t.Run("FormPostWithoutScriptRedirectsToTheImport", func(t *testing.T) {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
-		fw, _ := mw.CreateFormFile("file", "form.csv")
-		fw.Write([]byte(good))         //nolint:errcheck
-		mw.WriteField("dry_run", "on") //nolint:errcheck
-		mw.Close()
+		writeFormFile(t, mw, "file", "form.csv", []byte(good))
+		if err := mw.WriteField("dry_run", "on"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		rec := h.do(t, http.MethodPost, "/portal/imports", h.keyA, &body, mw.FormDataContentType())
 		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/portal/imports/") {
 			t.Fatalf("form post: %d %s", rec.Code, rec.Header().Get("Location"))
@@ -221,8 +241,12 @@ func TestImportAPI(t *testing.T) {
 		}
 		var empty bytes.Buffer
 		mw = multipart.NewWriter(&empty)
-		mw.WriteField("dry_run", "on") //nolint:errcheck
-		mw.Close()
+		if err := mw.WriteField("dry_run", "on"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		rec = h.do(t, http.MethodPost, "/portal/imports", h.keyA, &empty, mw.FormDataContentType())
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `id="form-error"`) {
 			t.Fatalf("form without a file: %d %.300s", rec.Code, rec.Body)

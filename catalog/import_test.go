@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"marketplace/internal/blob"
@@ -156,8 +157,8 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 		if res.Status != ImportSucceeded || res.Accepted != 4 || res.Rejected != 0 || !res.DryRun {
 			t.Fatalf("dry run = %+v", res)
 		}
-		if after := w.counts(t); !equalCounts(before, after) {
-			t.Fatalf("a dry run wrote: %v → %v", before, after)
+		if diff := cmp.Diff(before, w.counts(t)); diff != "" {
+			t.Fatalf("a dry run wrote (-before +after):\n%s", diff)
 		}
 	})
 
@@ -180,14 +181,20 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 	if tee.Text("fr").Title != "T-shirt Paris" || tee.Text("en").Description != "Cotton, organic" || len(tee.Images) != 2 {
 		t.Fatalf("tee texts/images = %+v %+v", tee.Texts, tee.Images)
 	}
-	pin, _ := w.svc.ProductBySKU(ctx, w.a, "PIN-1")
+	pin, err := w.svc.ProductBySKU(ctx, w.a, "PIN-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m, ok := pin.MainPrice(); !ok || m.Amount != 1200 || m.Currency != "JPY" || pin.Territories[0] != "WORLD" {
 		t.Fatalf("pin = %+v", pin)
 	}
-	seller, _ := w.svc.LicenseeSeller(ctx, w.a)
-	ls, _ := w.svc.Listings(ctx, ListingFilter{SellerID: seller.ID, WithImages: true})
-	if len(ls) != 3 {
-		t.Fatalf("listings = %d", len(ls))
+	seller, err := w.svc.LicenseeSeller(ctx, w.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := w.svc.Listings(ctx, ListingFilter{SellerID: seller.ID, WithImages: true})
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("listings = %d, %v", len(ls), err)
 	}
 	for _, l := range ls {
 		if l.Status != StatusPending || !l.Official || l.ClaimedSKU != "" {
@@ -197,14 +204,17 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 			t.Fatalf("tee listing = %+v", l)
 		}
 	}
-	jobs := func(kind string) int {
+	jobs := func(t *testing.T, kind string) int {
+		t.Helper()
 		var n int
-		_ = w.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, kind).Scan(&n)
+		if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, kind).Scan(&n); err != nil {
+			t.Fatalf("jobs of kind %s: %v", kind, err)
+		}
 		return n
 	}
 	// B's import before screened its one listing.
-	if jobs("screen_listing") != 4 || jobs("product_references") != 2 {
-		t.Fatalf("jobs: %d screenings, %d references", jobs("screen_listing"), jobs("product_references"))
+	if jobs(t, "screen_listing") != 4 || jobs(t, "product_references") != 2 {
+		t.Fatalf("jobs: %d screenings, %d references", jobs(t, "screen_listing"), jobs(t, "product_references"))
 	}
 
 	t.Run("ReimportUnchangedWritesNoJob", func(t *testing.T) {
@@ -213,8 +223,8 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 		if res.Status != ImportSucceeded {
 			t.Fatalf("re-import = %+v", res)
 		}
-		if after := w.counts(t); !equalCounts(before, after) {
-			t.Fatalf("an unchanged re-import wrote: %v → %v", before, after)
+		if diff := cmp.Diff(before, w.counts(t)); diff != "" {
+			t.Fatalf("an unchanged re-import wrote (-before +after):\n%s", diff)
 		}
 	})
 
@@ -226,22 +236,28 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 		if res.Status != ImportSucceeded {
 			t.Fatalf("re-import = %+v", res)
 		}
-		p, _ := w.svc.Product(ctx, tee.ID)
+		p, err := w.svc.Product(ctx, tee.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(p.Variants) != 3 || p.Text("fr").Title != "Paris tee" || len(p.Images) != 1 || p.Variants[0].Colour != "navy" {
 			t.Fatalf("updated tee = %+v", p)
 		}
 		if v, _ := p.Variant("TEE-M"); v.Stock != 8 || v.Prices["EUR"] != 2400 || len(v.Prices) != 1 {
 			t.Fatalf("TEE-M = %+v", v)
 		}
-		if n, _ := w.svc.CountProducts(ctx, ProductFilter{LicenseeID: w.a}); n != 3 {
-			t.Fatalf("products after re-import = %d", n)
+		if n, err := w.svc.CountProducts(ctx, ProductFilter{LicenseeID: w.a}); err != nil || n != 3 {
+			t.Fatalf("products after re-import = %d, %v", n, err)
 		}
-		l, _ := w.svc.Listings(ctx, ListingFilter{ProductID: tee.ID})
+		l, err := w.svc.Listings(ctx, ListingFilter{ProductID: tee.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(l) != 1 || l[0].Price.Amount != 2400 || l[0].Stock != 14 {
 			t.Fatalf("tee listing = %+v", l)
 		}
-		if jobs("screen_listing") != 5 || jobs("product_references") != 3 {
-			t.Fatalf("jobs: %d screenings, %d references", jobs("screen_listing"), jobs("product_references"))
+		if jobs(t, "screen_listing") != 5 || jobs(t, "product_references") != 3 {
+			t.Fatalf("jobs: %d screenings, %d references", jobs(t, "screen_listing"), jobs(t, "product_references"))
 		}
 	})
 
@@ -253,20 +269,11 @@ func TestImportAppliesAndReimportUpdates(t *testing.T) {
 		if _, err := w.svc.ImportByID(ctx, w.b, res.ID); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("another licensee's import: %v", err)
 		}
-		list, _ := w.svc.Imports(ctx, w.a, 10)
-		if len(list) != 4 {
-			t.Fatalf("imports = %d", len(list))
+		list, err := w.svc.Imports(ctx, w.a, 10)
+		if err != nil || len(list) != 4 {
+			t.Fatalf("imports = %d, %v", len(list), err)
 		}
 	})
-}
-
-func equalCounts(a, b map[string]int) bool {
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return len(a) == len(b)
 }
 
 // TestImportRefusesBadInput: every bad line is reported with its line and field, and nothing
@@ -345,8 +352,8 @@ func TestImportRefusesBadInput(t *testing.T) {
 					t.Errorf("the good line 2 was reported: %+v", e)
 				}
 			}
-			if after := w.counts(t); !equalCounts(before, after) {
-				t.Fatalf("a refused import wrote: %v → %v", before, after)
+			if diff := cmp.Diff(before, w.counts(t)); diff != "" {
+				t.Fatalf("a refused import wrote (-before +after):\n%s", diff)
 			}
 		})
 	}

@@ -146,8 +146,8 @@ func TestCreateListingAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := w.svc.Listing(ctx, created.ID); got.SellerID != own.ID {
-			t.Fatalf("seller %d, want the licensee's %d", got.SellerID, own.ID)
+		if got, err := w.svc.Listing(ctx, created.ID); err != nil || got.SellerID != own.ID {
+			t.Fatalf("seller %d, want the licensee's %d (%v)", got.SellerID, own.ID, err)
 		}
 	})
 }

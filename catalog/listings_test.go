@@ -63,11 +63,11 @@ func TestCreateListingIsPendingWithItsScreeningJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l, _ = svc.Listing(ctx, l.ID); l.Status != StatusLive {
-		t.Fatalf("status = %s", l.Status)
+	if l, err = svc.Listing(ctx, l.ID); err != nil || l.Status != StatusLive {
+		t.Fatalf("status = %s, %v", l.Status, err)
 	}
-	if changes, _ = svc.ChangesSince(ctx, changes[0].ID, 10); len(changes) != 1 {
-		t.Fatalf("changes after status = %v", changes)
+	if changes, err = svc.ChangesSince(ctx, changes[0].ID, 10); err != nil || len(changes) != 1 {
+		t.Fatalf("changes after status = %v, %v", changes, err)
 	}
 }
 
@@ -90,7 +90,9 @@ func TestCreateListingRefusesBadInputAndWritesNothing(t *testing.T) {
 		}
 	}
 	var n int
-	_ = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM listings) + (SELECT count(*) FROM river_job)`).Scan(&n)
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM listings) + (SELECT count(*) FROM river_job)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Fatalf("%d rows written", n)
 	}
@@ -128,8 +130,8 @@ func TestSubmitListing(t *testing.T) {
 		if files := blobFiles(t, dir); len(files) != 0 {
 			t.Errorf("a refused listing stored %v", files)
 		}
-		if ls, _ := svc.Listings(ctx, ListingFilter{SellerID: seller.ID}); len(ls) != 0 {
-			t.Errorf("a refused listing was created: %+v", ls)
+		if ls, err := svc.Listings(ctx, ListingFilter{SellerID: seller.ID}); err != nil || len(ls) != 0 {
+			t.Errorf("a refused listing was created: %+v, %v", ls, err)
 		}
 	})
 	t.Run("ErrNoPhoto", func(t *testing.T) {

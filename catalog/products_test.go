@@ -94,17 +94,17 @@ func TestProductReads(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].ID != id || len(ps[0].Variants) != 2 {
 		t.Fatalf("products = %+v, %v", ps, err)
 	}
-	if ps, _ := svc.Products(ctx, ProductFilter{Category: "pins"}); len(ps) != 0 {
-		t.Fatalf("category filter: %d products", len(ps))
+	if ps, err := svc.Products(ctx, ProductFilter{Category: "pins"}); err != nil || len(ps) != 0 {
+		t.Fatalf("category filter: %d products, %v", len(ps), err)
 	}
-	if ps, _ := svc.Products(ctx, ProductFilter{Query: "OT-M"}); len(ps) != 1 || ps[0].LicenseeID != other {
-		t.Fatalf("SKU query: %+v", ps)
+	if ps, err := svc.Products(ctx, ProductFilter{Query: "OT-M"}); err != nil || len(ps) != 1 || ps[0].LicenseeID != other {
+		t.Fatalf("SKU query: %+v, %v", ps, err)
 	}
-	if n, _ := svc.CountProducts(ctx, ProductFilter{}); n != 2 {
-		t.Fatalf("count = %d", n)
+	if n, err := svc.CountProducts(ctx, ProductFilter{}); err != nil || n != 2 {
+		t.Fatalf("count = %d, %v", n, err)
 	}
-	if n, _ := svc.CountProducts(ctx, ProductFilter{Query: "OT-M"}); n != 1 {
-		t.Fatalf("count with a query = %d, want what Products lists (1)", n)
+	if n, err := svc.CountProducts(ctx, ProductFilter{Query: "OT-M"}); err != nil || n != 1 {
+		t.Fatalf("count with a query = %d, %v, want what Products lists (1)", n, err)
 	}
 	if _, err := svc.Product(ctx, 999999); !fault.Is(err, fault.NotFound) {
 		t.Fatalf("missing product: %v", err)

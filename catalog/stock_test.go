@@ -64,8 +64,8 @@ func TestReserveRace(t *testing.T) {
 			if err := postgres.Tx(ctx, pool, func(tx pgx.Tx) error { return svc.Release(ctx, tx, tc.listing, tc.variantID, 2) }); err != nil {
 				t.Fatal(err)
 			}
-			if left, _ := svc.stockIn(ctx, pool, tc.listing, tc.variantID); left != 2 {
-				t.Fatalf("after release: %d left", left)
+			if left, err := svc.stockIn(ctx, pool, tc.listing, tc.variantID); err != nil || left != 2 {
+				t.Fatalf("after release: %d left, %v", left, err)
 			}
 		})
 	}

@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
-	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"marketplace/catalog"
 	"marketplace/internal/money"
@@ -19,8 +21,8 @@ import (
 func TestGenerateDeterministic(t *testing.T) {
 	a := Generate(SeedLicences, Full)
 	b := Generate(SeedLicences, Full)
-	if !reflect.DeepEqual(a.Products, b.Products) {
-		t.Fatal("the same licences gave two catalogues")
+	if diff := cmp.Diff(a.Products, b.Products); diff != "" {
+		t.Fatalf("the same licences gave two catalogues (-first +second):\n%s", diff)
 	}
 	var ca, cb bytes.Buffer
 	if err := WriteCSV(&ca, a.Products); err != nil {
@@ -51,7 +53,7 @@ func TestGenerateCatalogue(t *testing.T) {
 			t.Errorf("%s: category %q", p.Key, p.Category)
 		}
 		lic := licenceOf(p)
-		if !contains(lic.Categories, p.Category) || !reflect.DeepEqual(p.Territories, lic.Territories) {
+		if !contains(lic.Categories, p.Category) || !slices.Equal(p.Territories, lic.Territories) {
 			t.Errorf("%s: %s in %v is not what licence %s grants", p.Key, p.Category, p.Territories, lic.Number)
 		}
 		if len(p.Variants) == 0 {

@@ -12,11 +12,17 @@ func TestDesignDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := NewDesign("MB-PAR24-TEE-001", KindTShirt, "PARIS2024").JPEG()
+	b, err := NewDesign("MB-PAR24-TEE-001", KindTShirt, "PARIS2024").JPEG()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(a, b) {
 		t.Fatal("the same SKU drew two different pictures")
 	}
-	c, _ := NewDesign("MB-PAR24-TEE-002", KindTShirt, "PARIS2024").JPEG()
+	c, err := NewDesign("MB-PAR24-TEE-002", KindTShirt, "PARIS2024").JPEG()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if bytes.Equal(a, c) {
 		t.Fatal("two SKUs drew the same picture")
 	}
