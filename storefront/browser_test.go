@@ -20,7 +20,7 @@ func newBrowserSite(t *testing.T, w *world) *site {
 	if err := licensing.Routes(s.srv, w.reg); err != nil {
 		t.Fatal(err)
 	}
-	pic := testPicture(4, 400)
+	pic := testPicture(t, 4, 400)
 	s.srv.Echo.GET("/images/:id", func(c echo.Context) error { return c.Blob(http.StatusOK, "image/jpeg", pic) })
 	return s
 }

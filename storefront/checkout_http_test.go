@@ -29,7 +29,10 @@ func (f *fixture) browser(t *testing.T) *browser {
 	t.Helper()
 	ts := f.testServer(t)
 	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(ts)
+	u, err := url.Parse(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	jar.SetCookies(u, []*http.Cookie{{Name: web.MarketCookie, Value: "FR.EUR", Path: "/"}, {Name: web.LangCookie, Value: "fr", Path: "/"}})
 	return &browser{t: t, base: ts, http: &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -56,7 +59,10 @@ func (b *browser) logIn(f *fixture, email string) int64 {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	base, _ := url.Parse(b.base)
+	base, err := url.Parse(b.base)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	b.http.Jar.SetCookies(base, []*http.Cookie{{Name: web.SessionCookie, Value: token, Path: "/"}})
 	return u.ID
 }
@@ -68,7 +74,10 @@ func (b *browser) get(path string) (*http.Response, string) {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	return resp, string(body)
 }
 
@@ -88,7 +97,10 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	return resp, string(body)
 }
 
@@ -175,7 +187,10 @@ func TestCheckoutPages(t *testing.T) {
 	if resp, _ := fan.post("/cart", url.Values{"listing_id": {fmt.Sprint(f.tee.ID)}, "quantity": {"1"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add again: %s", resp.Status)
 	}
-	base, _ := url.Parse(fan.base)
+	base, err := url.Parse(fan.base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fan.http.Jar.SetCookies(base, []*http.Cookie{{Name: web.MarketCookie, Value: "DE.EUR", Path: "/"}})
 	if _, body := fan.get("/cart"); !strings.Contains(body, "Le vendeur ne livre pas cet article vers : Germany.") || strings.Contains(body, `id="checkout"`) {
 		t.Fatalf("cart in Germany: %s", body)
@@ -247,7 +262,10 @@ func TestStripeAccountAPI(t *testing.T) {
 	other := key("other@example.com", web.RoleLicensee, f.licensee+1)
 	base := f.testServer(t) + fmt.Sprintf("/api/v1/licensees/%d/stripe-account", f.licensee)
 	call := func(method, key, body string) (int, string) {
-		req, _ := http.NewRequest(method, base, strings.NewReader(body))
+		req, err := http.NewRequest(method, base, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
@@ -255,7 +273,10 @@ func TestStripeAccountAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return resp.StatusCode, string(b)
 	}
 	if status, body := call(http.MethodPut, admin, `{"account_id": "acct 1"}`); status != http.StatusBadRequest || !strings.Contains(body, `"field":"account_id"`) {

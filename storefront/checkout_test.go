@@ -118,6 +118,26 @@ func (f *fixture) stock(t *testing.T, listingID int64) int {
 	return it.Stock
 }
 
+// order reads an order, failing the test when it cannot.
+func (f *fixture) order(t *testing.T, id int64) Order {
+	t.Helper()
+	o, err := f.co.Order(context.Background(), id)
+	if err != nil {
+		t.Fatalf("order %d: %v", id, err)
+	}
+	return o
+}
+
+// cart reads b's cart in France, failing the test when it cannot.
+func (f *fixture) cart(t *testing.T, b Buyer) Cart {
+	t.Helper()
+	c, err := f.co.loadCart(context.Background(), b, france)
+	if err != nil {
+		t.Fatalf("cart: %v", err)
+	}
+	return c
+}
+
 func (f *fixture) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
 	var n int
@@ -256,7 +276,7 @@ func TestPriceChangeIsShownNotCharged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := f.co.Order(ctx, placed.OrderID)
+	o := f.order(t, placed.OrderID)
 	if o.Total.Amount != 7800 || o.Lines[0].Unit.Amount != 3900 {
 		t.Fatalf("order = %+v", o)
 	}
@@ -425,7 +445,7 @@ func TestCheckoutSessionOnStripeMock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, _ := f.co.Order(ctx, placed.OrderID)
+		o := f.order(t, placed.OrderID)
 		if o.Destination != "acct_1MaisonBleue" || o.Fee.Amount != 420 || o.Royalty.Amount != 420 {
 			t.Fatalf("order = %+v", o)
 		}
@@ -436,8 +456,8 @@ func TestCheckoutSessionOnStripeMock(t *testing.T) {
 		if err := f.co.CancelOrder(ctx, b, placed.OrderID); err != nil {
 			t.Fatal(err)
 		}
-		o, _ := f.co.Order(ctx, placed.OrderID)
-		cart, _ := f.co.loadCart(ctx, b, france)
+		o := f.order(t, placed.OrderID)
+		cart := f.cart(t, b)
 		if o.Status != OrderCancelled || f.stock(t, f.tee.ID) != 2 || len(cart.Lines) != 1 || cart.Lines[0].Quantity != 2 {
 			t.Fatalf("order %s, stock %d, cart %+v", o.Status, f.stock(t, f.tee.ID), cart.Lines)
 		}
@@ -454,13 +474,12 @@ func TestCheckoutSessionOnStripeMock(t *testing.T) {
 func TestStripeUnavailableLeavesTheCartAsItWas(t *testing.T) {
 	f := newFixture(t, CheckoutConfig{StripeSecretKey: stripetest.Key, StripeAPIURL: "http://127.0.0.1:1",
 		StripeHTTPClient: &http.Client{Timeout: time.Second}})
-	ctx := context.Background()
 	b := anonBuyer("down")
 	_, err := f.place(t, b, f.tee, 1)
 	if !fault.Is(err, fault.Unavailable) {
 		t.Fatalf("err = %v", err)
 	}
-	cart, _ := f.co.loadCart(ctx, b, france)
+	cart := f.cart(t, b)
 	if len(cart.Lines) != 1 || f.stock(t, f.tee.ID) != 3 || f.count(t, `SELECT count(*) FROM orders WHERE status = 'failed'`) != 1 {
 		t.Fatalf("cart %+v, stock %d", cart.Lines, f.stock(t, f.tee.ID))
 	}
@@ -485,7 +504,7 @@ func TestSweeperReleasesExpiredCheckouts(t *testing.T) {
 	if n, err := f.co.ExpireStale(ctx); n != 1 || err != nil {
 		t.Fatalf("expired %d, %v", n, err)
 	}
-	o, _ := f.co.Order(ctx, placed.OrderID)
+	o := f.order(t, placed.OrderID)
 	if o.Status != OrderExpired || f.stock(t, f.tee.ID) != 3 {
 		t.Fatalf("order %s, stock %d", o.Status, f.stock(t, f.tee.ID))
 	}
@@ -498,7 +517,7 @@ func TestFlagCounterfeit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := f.co.Order(ctx, placed.OrderID)
+	o := f.order(t, placed.OrderID)
 	f.deliver(t, "evt_paid_1", "checkout.session.completed", SessionObject(o.SessionID, o.ID, o.Total.Amount, "EUR", "paid"), time.Now(), http.StatusOK)
 	pending, err := f.place(t, anonBuyer("other"), f.tee, 1)
 	if err != nil {
@@ -507,17 +526,17 @@ func TestFlagCounterfeit(t *testing.T) {
 	if err := postgres.Tx(ctx, f.db, func(tx pgx.Tx) error { return f.co.FlagCounterfeit(ctx, tx, f.tee.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	o, _ = f.co.Order(ctx, placed.OrderID)
+	o = f.order(t, placed.OrderID)
 	if o.RefundDue.Amount != 7000 || o.RefundReason != "counterfeit" || !o.Lines[0].Counterfeit {
 		t.Fatalf("paid order = %+v", o)
 	}
 	// The order still waiting for payment is refunded when the payment arrives.
-	p, _ := f.co.Order(ctx, pending.OrderID)
+	p := f.order(t, pending.OrderID)
 	if p.RefundDue.Amount != 0 || !p.Lines[0].Counterfeit {
 		t.Fatalf("pending order = %+v", p)
 	}
 	f.deliver(t, "evt_paid_2", "checkout.session.completed", SessionObject(p.SessionID, p.ID, p.Total.Amount, "EUR", "paid"), time.Now(), http.StatusOK)
-	p, _ = f.co.Order(ctx, pending.OrderID)
+	p = f.order(t, pending.OrderID)
 	if p.Status != OrderPaid || p.RefundDue.Amount != 3500 || p.RefundReason != "counterfeit" {
 		t.Fatalf("order paid after the flag = %+v", p)
 	}
@@ -525,7 +544,7 @@ func TestFlagCounterfeit(t *testing.T) {
 	if err := postgres.Tx(ctx, f.db, func(tx pgx.Tx) error { return f.co.FlagCounterfeit(ctx, tx, f.tee.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ = f.co.Order(ctx, placed.OrderID); o.RefundDue.Amount != 7000 {
+	if o = f.order(t, placed.OrderID); o.RefundDue.Amount != 7000 {
 		t.Fatalf("refund after a second flag: %v", o.RefundDue)
 	}
 }
@@ -547,14 +566,14 @@ func TestCartFollowsTheFanWhoLogsIn(t *testing.T) {
 		t.Fatalf("after logging in: %+v, %v", cart, err)
 	}
 	// Logged out again, the browser's cart is empty: the items are the fan's now.
-	if cart, _ := f.co.loadCart(ctx, browser, france); len(cart.Lines) != 0 {
+	if cart := f.cart(t, browser); len(cart.Lines) != 0 {
 		t.Fatalf("anonymous cart after login: %+v", cart.Lines)
 	}
 	// Items added anonymously later join the fan's cart at the next login.
 	if err := f.co.AddToCart(ctx, browser, france, f.tee.ID, 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	cart, _ = f.co.loadCart(ctx, fan, france)
+	cart = f.cart(t, fan)
 	if len(cart.Lines) != 1 || cart.Lines[0].Quantity != 2 {
 		t.Fatalf("merged cart: %+v", cart.Lines)
 	}

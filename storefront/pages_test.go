@@ -51,7 +51,10 @@ func newSite(t testing.TB, w *world) *site {
 // get fetches path with headers (name, value pairs) and returns the status and body.
 func (s *site) get(path string, headers ...string) (int, string) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -60,7 +63,10 @@ func (s *site) get(path string, headers ...string) (int, string) {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	return resp.StatusCode, string(b)
 }
 
@@ -170,12 +176,16 @@ func TestPagesFollowTheMarket(t *testing.T) {
 func TestEveryMessageIsTranslated(t *testing.T) {
 	re := regexp.MustCompile(`\.T "([^"]+)"`)
 	files := map[string][]byte{}
-	_ = fs.WalkDir(templates, "templates", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files[path], _ = fs.ReadFile(templates, path)
+	err := fs.WalkDir(templates, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return nil
+		files[path], err = fs.ReadFile(templates, path)
+		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, extra := range []string{"../internal/web/templates/layout.html", "../licensing/templates/verify.html"} {
 		b, err := readFile(extra)
 		if err != nil {
@@ -202,7 +212,7 @@ func TestPhotoCheck(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, Options{})
 	s := newSite(t, w)
-	official := testPicture(1, 640)
+	official := testPicture(t, 1, 640)
 	t.Run("UnavailableWithoutAChecker", func(t *testing.T) {
 		status, body := s.get("/verify/photo", "Accept-Language", "fr")
 		if status != http.StatusOK || !strings.Contains(body, "indisponible") {
@@ -219,13 +229,13 @@ func TestPhotoCheck(t *testing.T) {
 	}
 	w.store.SetPhotoChecker(checker)
 	t.Run("OfficialPhotoTakenAgain", func(t *testing.T) {
-		status, body := s.upload(testPicture(1, 480)) // the same product, smaller and re-encoded
+		status, body := s.upload(testPicture(t, 1, 480)) // the same product, smaller and re-encoded
 		if status != http.StatusOK || !strings.Contains(body, "matches an official product") || !strings.Contains(body, "Phryge") {
 			t.Fatalf("status %d", status)
 		}
 	})
 	t.Run("UnknownPhoto", func(t *testing.T) {
-		status, body := s.upload(testPicture(7, 640))
+		status, body := s.upload(testPicture(t, 7, 640))
 		if status != http.StatusOK || !strings.Contains(body, "no match") {
 			t.Fatalf("status %d", status)
 		}
@@ -253,26 +263,44 @@ func (s *site) upload(data []byte) (int, string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	page, _ := io.ReadAll(resp.Body)
+	page, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
 	if m == nil {
 		s.t.Fatal("no CSRF token on /verify/photo")
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("_csrf", string(m[1]))
-	fw, _ := mw.CreateFormFile("photo", "photo.jpg")
-	_, _ = fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, s.ts.URL+"/verify/photo", &body)
+	if err := mw.WriteField("_csrf", string(m[1])); err != nil {
+		s.t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("photo", "photo.jpg")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := fw.Write(data); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		s.t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.ts.URL+"/verify/photo", &body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err = client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	return resp.StatusCode, string(b)
 }
 
@@ -320,7 +348,8 @@ func (c *hashChecker) CheckPhoto(ctx context.Context, data []byte) (PhotoResult,
 }
 
 // testPicture draws a deterministic picture (seed picks the pattern) of size×size as a JPEG.
-func testPicture(seed, size int) []byte {
+func testPicture(t testing.TB, seed, size int) []byte {
+	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, size, size))
 	for y := 0; y < size; y++ {
 		for x := 0; x < size; x++ {
@@ -336,7 +365,9 @@ func testPicture(seed, size int) []byte {
 		}
 	}
 	var b bytes.Buffer
-	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 70 + size%20})
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 70 + size%20}); err != nil {
+		t.Fatal(err)
+	}
 	return b.Bytes()
 }
 
@@ -355,14 +386,20 @@ func TestPageCacheKeepsTokensAndFollowsChanges(t *testing.T) {
 	for range 3 {
 		jar, _ := cookiejar.New(nil)
 		client := &http.Client{Jar: jar}
-		req, _ := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+		req, err := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Cookie", web.MarketCookie+"=FR.EUR")
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var cookie string
 		for _, c := range resp.Cookies() {
 			if c.Name == "_csrf" {

@@ -72,7 +72,7 @@ func TestOfficialProductIsOfferedInTheFansCurrencyWithItsVariants(t *testing.T) 
 				t.Fatalf("%s: %+v, %v", q, r, err)
 			}
 		}
-		if r, _ := w.search(marketFR, "q=SK-OLY-TEE-L"); r.Total != 0 {
+		if r := w.mustSearch(t, marketFR, "q=SK-OLY-TEE-L"); r.Total != 0 {
 			t.Fatal("found in France, where it is not sold")
 		}
 	})
@@ -107,15 +107,19 @@ func TestAnExpiredListingIsServedWhileItRefreshes(t *testing.T) {
 	if _, err := w.pool.Exec(ctx, `UPDATE listings SET stock = stock + 5 WHERE id = $1`, tee.ID); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock != before.Listing.Stock {
-		t.Fatal("a fresh listing was not reused")
+	if o, err := w.store.OfferBySlug(ctx, tee.Slug, marketFR); err != nil || o.Listing.Stock != before.Listing.Stock {
+		t.Fatalf("a fresh listing was not reused (%v)", err)
 	}
 	time.Sleep(1300 * time.Millisecond)
-	if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock != before.Listing.Stock {
-		t.Fatalf("the expired listing was read while the fan waited (stock %d)", o.Listing.Stock)
+	if o, err := w.store.OfferBySlug(ctx, tee.Slug, marketFR); err != nil || o.Listing.Stock != before.Listing.Stock {
+		t.Fatalf("the expired listing was read while the fan waited (stock %d, %v)", o.Listing.Stock, err)
 	}
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if o, _ := w.store.OfferBySlug(ctx, tee.Slug, marketFR); o.Listing.Stock == before.Listing.Stock+5 {
+		o, err := w.store.OfferBySlug(ctx, tee.Slug, marketFR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Listing.Stock == before.Listing.Stock+5 {
 			return
 		}
 		if time.Now().After(deadline) {

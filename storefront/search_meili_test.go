@@ -46,7 +46,11 @@ func (d *meiliDouble) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.auth = append(d.auth, r.Header.Get("Authorization"))
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	accepted := func(kind string) {
 		d.task++
 		w.Header().Set("Content-Type", "application/json")
@@ -205,7 +209,10 @@ func TestMeiliEngineAgainstADouble(t *testing.T) {
 	if !slices.Contains(auth, "Bearer test-key") {
 		t.Errorf("the API key was not sent: %v", auth)
 	}
-	filterable, _ := json.Marshal(settings["filterableAttributes"])
+	filterable, err := json.Marshal(settings["filterableAttributes"])
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"group_id", "territories", "band_EUR"} {
 		if !strings.Contains(string(filterable), f) {
 			t.Errorf("%s is not filterable: %s", f, filterable)
@@ -239,12 +246,12 @@ func TestMeiliEngineAgainstADouble(t *testing.T) {
 	if err != nil || !slices.Equal(w.keys(r), []string{"jacket"}) {
 		t.Fatalf("jacket in band 3: %v, %v", w.keys(r), err)
 	}
-	if r, _ := w.search(marketUS, ""); !sameSet(w.keys(r), []string{"hoodie", "ringpin"}) {
+	if r := w.mustSearch(t, marketUS, ""); !sameSet(w.keys(r), []string{"hoodie", "ringpin"}) {
 		t.Fatalf("United States: %v", w.keys(r))
 	}
 	w.setStatus(w.listings["jacket"].ID, catalog.StatusRemoved)
 	w.sync()
-	if r, _ := w.search(marketFR, "q=jacket"); r.Total != 0 {
+	if r := w.mustSearch(t, marketFR, "q=jacket"); r.Total != 0 {
 		t.Fatal("a removed listing is still in the index")
 	}
 	n, err := w.store.Reindex(context.Background())
@@ -270,8 +277,8 @@ func TestMeiliEngineUnreachableLeavesTheFollowerWhereItWas(t *testing.T) {
 	if _, err := w.store.SyncOnce(context.Background()); err == nil {
 		t.Fatal("the follower reported success with Meilisearch down")
 	}
-	if pos, _ := w.store.FollowerPosition(context.Background()); pos != 0 {
-		t.Fatalf("the follower moved to %d with Meilisearch down", pos)
+	if pos, err := w.store.FollowerPosition(context.Background()); err != nil || pos != 0 {
+		t.Fatalf("the follower moved to %d with Meilisearch down (%v)", pos, err)
 	}
 }
 

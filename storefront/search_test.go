@@ -201,12 +201,12 @@ func TestFollowerAppliesTheOutboxAndReplaysAfterACrash(t *testing.T) {
 	l := w.list("scarf", mb.ID, catalog.NewListing{Title: "Paris 2024 scarf", Price: money.New(3000, "EUR"),
 		Territories: []string{"FR"}, Property: "PARIS2024", Category: "apparel"}, catalog.StatusPending)
 	w.sync()
-	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 0 {
+	if r := w.mustSearch(t, marketFR, "q=scarf"); r.Total != 0 {
 		t.Fatal("a pending listing is searchable")
 	}
 	w.setStatus(l.ID, catalog.StatusLive)
 	w.sync()
-	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 1 {
+	if r := w.mustSearch(t, marketFR, "q=scarf"); r.Total != 1 {
 		t.Fatal("a live listing is not searchable after sync")
 	}
 	pos, err := w.store.FollowerPosition(ctx)
@@ -219,7 +219,7 @@ func TestFollowerAppliesTheOutboxAndReplaysAfterACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.sync()
-	if r, _ := w.search(marketFR, "q=scarf"); r.Total != 0 {
+	if r := w.mustSearch(t, marketFR, "q=scarf"); r.Total != 0 {
 		t.Fatal("a removed listing is still searchable after the replay")
 	}
 	var docs int
@@ -235,7 +235,7 @@ func TestFollowerAppliesTheOutboxAndReplaysAfterACrash(t *testing.T) {
 		if err != nil || n != 10 { // every live listing with a property, whatever its licence
 			t.Fatalf("reindexed %d, %v", n, err)
 		}
-		if r, _ := w.search(marketFR, ""); r.Total != 6 {
+		if r := w.mustSearch(t, marketFR, ""); r.Total != 6 {
 			t.Fatalf("after reindex: %d results", r.Total)
 		}
 		if applied, err := w.store.SyncOnce(ctx); err != nil || applied != 0 {
@@ -259,7 +259,7 @@ func TestFollowerWakesOnNotify(t *testing.T) {
 		Territories: []string{"FR"}, Property: "PARIS2024", Category: "apparel"}, catalog.StatusLive)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if r, _ := w.search(marketFR, "q=towel"); r.Total == 1 {
+		if r := w.mustSearch(t, marketFR, "q=towel"); r.Total == 1 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -308,16 +308,16 @@ func TestSearchServesAStaleAnswerWhileItRefreshes(t *testing.T) {
 	w.list("jacket2", alpina.ID, catalog.NewListing{Title: "Cortina down jacket", Price: money.New(20000, "EUR"),
 		Territories: []string{"FR"}, Property: "MILANOCORTINA2026", Category: "apparel"}, catalog.StatusLive)
 	w.sync()
-	if r, _ := w.search(marketFR, "q=jacket"); r.Total != 1 {
+	if r := w.mustSearch(t, marketFR, "q=jacket"); r.Total != 1 {
 		t.Fatalf("a fresh answer was not reused: %d", r.Total)
 	}
 	time.Sleep(2300 * time.Millisecond)
-	if r, _ := w.search(marketFR, "q=jacket"); r.Total != 1 {
+	if r := w.mustSearch(t, marketFR, "q=jacket"); r.Total != 1 {
 		t.Fatalf("the stale answer was not served while refreshing: %d", r.Total)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if r, _ := w.search(marketFR, "q=jacket"); r.Total == 2 {
+		if r := w.mustSearch(t, marketFR, "q=jacket"); r.Total == 2 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -48,7 +48,9 @@ func (f *fixture) post(t *testing.T, payload []byte, sig string) (int, string) {
 		Outcome string `json:"outcome"`
 		Detail  string `json:"detail"`
 	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &reply)
+	if err := json.Unmarshal(rec.Body.Bytes(), &reply); err != nil {
+		t.Fatalf("reply %d is not JSON (%v): %s", rec.Code, err, rec.Body)
+	}
 	if rec.Code != http.StatusOK {
 		return rec.Code, reply.Detail
 	}
@@ -68,12 +70,11 @@ func (f *fixture) deliver(t *testing.T, id, typ string, session map[string]any, 
 
 func TestWebhook(t *testing.T) {
 	f := newFixture(t, CheckoutConfig{WebhookSecret: "whsec_test_secret"})
-	ctx := context.Background()
 	placed, err := f.place(t, anonBuyer("hook"), f.tee, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := f.co.Order(ctx, placed.OrderID)
+	o := f.order(t, placed.OrderID)
 	paid := SessionObject(o.SessionID, o.ID, 3500, "EUR", "paid")
 	now := time.Now()
 
@@ -106,12 +107,12 @@ func TestWebhook(t *testing.T) {
 			t.Fatalf("status %d", status)
 		}
 	})
-	if o, _ := f.co.Order(ctx, placed.OrderID); o.Status != OrderPending || f.count(t, `SELECT count(*) FROM stripe_events`) != 0 {
+	if o := f.order(t, placed.OrderID); o.Status != OrderPending || f.count(t, `SELECT count(*) FROM stripe_events`) != 0 {
 		t.Fatalf("refused events changed the order (%s) or were recorded", o.Status)
 	}
 	t.Run("ErrAmountMismatchDoesNotPay", func(t *testing.T) {
 		out := f.deliver(t, "evt_short", "checkout.session.completed", SessionObject(o.SessionID, o.ID, 100, "EUR", "paid"), now, http.StatusOK)
-		if o, _ := f.co.Order(ctx, placed.OrderID); o.Status != OrderPending || !strings.Contains(out, "is not the order's") {
+		if o := f.order(t, placed.OrderID); o.Status != OrderPending || !strings.Contains(out, "is not the order's") {
 			t.Fatalf("order %s after %q", o.Status, out)
 		}
 	})
@@ -119,7 +120,7 @@ func TestWebhook(t *testing.T) {
 		if out := f.deliver(t, "evt_paid", "checkout.session.completed", paid, now, http.StatusOK); out != outcomePaid {
 			t.Fatalf("outcome %q", out)
 		}
-		o, _ := f.co.Order(ctx, placed.OrderID)
+		o := f.order(t, placed.OrderID)
 		if o.Status != OrderPaid || o.PaidAt == nil || f.stock(t, f.tee.ID) != 2 {
 			t.Fatalf("order %+v, stock %d", o, f.stock(t, f.tee.ID))
 		}
@@ -134,7 +135,7 @@ func TestWebhook(t *testing.T) {
 	})
 	t.Run("ExpiredAfterCompletedIsIgnored", func(t *testing.T) {
 		out := f.deliver(t, "evt_late_expiry", "checkout.session.expired", SessionObject(o.SessionID, o.ID, 3500, "EUR", "unpaid"), now.Add(-time.Minute), http.StatusOK)
-		o, _ := f.co.Order(ctx, placed.OrderID)
+		o := f.order(t, placed.OrderID)
 		if o.Status != OrderPaid || f.stock(t, f.tee.ID) != 2 || !strings.Contains(out, "already paid") {
 			t.Fatalf("order %s, stock %d, %q", o.Status, f.stock(t, f.tee.ID), out)
 		}
@@ -154,21 +155,20 @@ func TestWebhook(t *testing.T) {
 // the last items were sold meanwhile.
 func TestWebhookOutOfOrder(t *testing.T) {
 	f := newFixture(t, CheckoutConfig{})
-	ctx := context.Background()
 	first, err := f.place(t, anonBuyer("late payer"), f.tee, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := f.co.Order(ctx, first.OrderID)
+	o := f.order(t, first.OrderID)
 	now := time.Now()
 	if out := f.deliver(t, "evt_exp_1", "checkout.session.expired", SessionObject(o.SessionID, o.ID, 7000, "EUR", "unpaid"), now, http.StatusOK); out != outcomeExpired {
 		t.Fatalf("outcome %q", out)
 	}
-	if o, _ := f.co.Order(ctx, first.OrderID); o.Status != OrderExpired || f.stock(t, f.tee.ID) != 3 {
+	if o := f.order(t, first.OrderID); o.Status != OrderExpired || f.stock(t, f.tee.ID) != 3 {
 		t.Fatalf("order %s, stock %d", o.Status, f.stock(t, f.tee.ID))
 	}
 	f.deliver(t, "evt_paid_1", "checkout.session.completed", SessionObject(o.SessionID, o.ID, 7000, "EUR", "paid"), now.Add(-time.Minute), http.StatusOK)
-	if o, _ := f.co.Order(ctx, first.OrderID); o.Status != OrderPaid || o.RefundDue.Amount != 0 || f.stock(t, f.tee.ID) != 1 {
+	if o := f.order(t, first.OrderID); o.Status != OrderPaid || o.RefundDue.Amount != 0 || f.stock(t, f.tee.ID) != 1 {
 		t.Fatalf("order %+v, stock %d", o, f.stock(t, f.tee.ID))
 	}
 
@@ -177,13 +177,13 @@ func TestWebhookOutOfOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := f.co.Order(ctx, second.OrderID)
+	s := f.order(t, second.OrderID)
 	f.deliver(t, "evt_exp_2", "checkout.session.expired", SessionObject(s.SessionID, s.ID, 3500, "EUR", "unpaid"), now, http.StatusOK)
 	if _, err := f.place(t, anonBuyer("third"), f.tee, 1); err != nil {
 		t.Fatal(err)
 	}
 	out := f.deliver(t, "evt_paid_2", "checkout.session.completed", SessionObject(s.SessionID, s.ID, 3500, "EUR", "paid"), now, http.StatusOK)
-	s, _ = f.co.Order(ctx, second.OrderID)
+	s = f.order(t, second.OrderID)
 	if s.Status != OrderPaid || s.RefundDue.Amount != 3500 || !strings.Contains(s.RefundReason, "sold out") || !strings.Contains(out, "refund") {
 		t.Fatalf("order %+v, outcome %q", s, out)
 	}

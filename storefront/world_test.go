@@ -201,6 +201,16 @@ func (w *world) search(m web.Market, params string) (SearchResult, error) {
 	return w.store.Search(context.Background(), q)
 }
 
+// mustSearch is search for the queries that must run: it fails the test when one does not.
+func (w *world) mustSearch(t testing.TB, m web.Market, params string) SearchResult {
+	t.Helper()
+	r, err := w.search(m, params)
+	if err != nil {
+		t.Fatalf("search %q in %s: %v", params, m.Country, err)
+	}
+	return r
+}
+
 // keys names the hits by their world key, in order.
 func (w *world) keys(r SearchResult) []string {
 	byID := map[int64]string{}
