@@ -113,7 +113,10 @@ func seedBenchRegistry(b *testing.B, pool *pgxpool.Pool, licensees, licencesEach
 	if err != nil {
 		b.Fatal(err)
 	}
-	rows, _ := pool.Query(ctx, "SELECT id FROM licensees WHERE name LIKE 'Bench Licensee %' ORDER BY id")
+	rows, err := pool.Query(ctx, "SELECT id FROM licensees WHERE name LIKE 'Bench Licensee %' ORDER BY id")
+	if err != nil {
+		b.Fatal(err)
+	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		b.Fatal(err)

@@ -77,9 +77,9 @@ func (r response) problem(t *testing.T) web.Problem {
 	return p
 }
 
-func (r response) fields() []string {
-	var p web.Problem
-	json.Unmarshal([]byte(r.body), &p) //nolint:errcheck
+func (r response) fields(t *testing.T) []string {
+	t.Helper()
+	p := r.problem(t)
 	var names []string
 	for _, f := range p.Errors {
 		names = append(names, f.Field)
@@ -99,7 +99,10 @@ func (w *httpWorld) do(method, path, key string, body any, cookies ...*http.Cook
 	case string:
 		rd = bytes.NewReader([]byte(b))
 	default:
-		js, _ := json.Marshal(b)
+		js, err := json.Marshal(b)
+		if err != nil {
+			panic(err) // a test's own body: no t here, and a panic fails the test as well
+		}
 		rd = bytes.NewReader(js)
 	}
 	req := httptest.NewRequest(method, path, rd)
@@ -154,8 +157,14 @@ func TestAPIWritesNeedAdmin(t *testing.T) {
 			t.Fatalf("status = %d, want 401 or 403", r.status)
 		}
 	})
-	ls, _ := w.svc.Licensees(context.Background(), LicenseeFilter{})
-	l, _ := w.svc.LicenceByNumber(context.Background(), "A-1")
+	ls, err := w.svc.Licensees(context.Background(), LicenseeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.svc.LicenceByNumber(context.Background(), "A-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(ls) != 2 || l.Status != StatusActive {
 		t.Fatalf("refused writes changed something: %d licensees, A-1 %s", len(ls), l.Status)
 	}
@@ -184,9 +193,8 @@ func TestAPILicenseeReadsOnlyItsOwn(t *testing.T) {
 		r := w.do("GET", "/api/v1/licensees", w.userA, nil)
 		wantStatus(t, r, http.StatusOK)
 		var ls []Licensee
-		json.Unmarshal([]byte(r.body), &ls) //nolint:errcheck
-		if len(ls) != 1 || ls[0].ID != w.a.ID {
-			t.Fatalf("licensees = %+v", ls)
+		if err := json.Unmarshal([]byte(r.body), &ls); err != nil || len(ls) != 1 || ls[0].ID != w.a.ID {
+			t.Fatalf("licensees = %+v, %v", ls, err)
 		}
 	})
 	t.Run("AnalystReadsEveryLicensee", func(t *testing.T) {
@@ -222,7 +230,7 @@ func TestAPIBadInput(t *testing.T) {
 			c.edit(body)
 			r := w.do("POST", path, w.admin, body)
 			wantStatus(t, r, http.StatusBadRequest)
-			if p := r.problem(t); p.Status != 400 || !slices.Contains(r.fields(), c.field) {
+			if p := r.problem(t); p.Status != 400 || !slices.Contains(r.fields(t), c.field) {
 				t.Fatalf("problem %+v does not name %s", p, c.field)
 			}
 		})
@@ -232,7 +240,7 @@ func TestAPIBadInput(t *testing.T) {
 		body["property"], body["territories"], body["royalty_bps"] = "X1", []string{"UK"}, 20000
 		r := w.do("POST", path, w.admin, body)
 		wantStatus(t, r, http.StatusBadRequest)
-		if f := r.fields(); !slices.Contains(f, "property") || !slices.Contains(f, "territories") || !slices.Contains(f, "royalty_bps") {
+		if f := r.fields(t); !slices.Contains(f, "property") || !slices.Contains(f, "territories") || !slices.Contains(f, "royalty_bps") {
 			t.Fatalf("fields = %v", f)
 		}
 	})
@@ -241,8 +249,8 @@ func TestAPIBadInput(t *testing.T) {
 		body["property"], body["valid_from"] = "PARIS2024", "2025-06-01"
 		r := w.do("POST", path, w.admin, body)
 		wantStatus(t, r, http.StatusConflict)
-		if !slices.Contains(r.fields(), "territories") {
-			t.Fatalf("fields = %v", r.fields())
+		if !slices.Contains(r.fields(t), "territories") {
+			t.Fatalf("fields = %v", r.fields(t))
 		}
 	})
 	t.Run("ErrOverlappingSerialsIs409", func(t *testing.T) {
@@ -250,8 +258,8 @@ func TestAPIBadInput(t *testing.T) {
 		wantStatus(t, w.do("POST", serials, w.admin, map[string]any{"product_sku": "TEE", "prefix": "AL-", "first": 1, "last": 100}), http.StatusCreated)
 		r := w.do("POST", serials, w.admin, map[string]any{"product_sku": "CAP", "prefix": "AL-", "first": 100, "last": 200})
 		wantStatus(t, r, http.StatusConflict)
-		if !slices.Contains(r.fields(), "first") {
-			t.Fatalf("fields = %v", r.fields())
+		if !slices.Contains(r.fields(t), "first") {
+			t.Fatalf("fields = %v", r.fields(t))
 		}
 	})
 	t.Run("ErrUnknownStatus", func(t *testing.T) {
@@ -261,9 +269,9 @@ func TestAPIBadInput(t *testing.T) {
 	t.Run("ErrNotJSON", func(t *testing.T) {
 		wantStatus(t, w.do("POST", "/api/v1/licensees", w.admin, "{name:"), http.StatusBadRequest)
 	})
-	ls, _ := w.svc.LicencesOf(context.Background(), w.a.ID)
-	if len(ls) != 1 {
-		t.Fatalf("licensee A holds %d licences after bad input, want 1", len(ls))
+	ls, err := w.svc.LicencesOf(context.Background(), w.a.ID)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("licensee A holds %d licences after bad input, want 1 (%v)", len(ls), err)
 	}
 }
 
@@ -272,23 +280,26 @@ func TestAPIAnswersAsDocumented(t *testing.T) {
 	r := w.do("POST", "/api/v1/licensees", w.admin, map[string]any{"name": "Charlie", "country": "de", "contact_email": "c@example.com"})
 	wantStatus(t, r, http.StatusCreated)
 	var l Licensee
-	json.Unmarshal([]byte(r.body), &l) //nolint:errcheck
-	if l.ID == 0 || l.Country != "DE" {
-		t.Fatalf("licensee = %+v", l)
+	if err := json.Unmarshal([]byte(r.body), &l); err != nil || l.ID == 0 || l.Country != "DE" {
+		t.Fatalf("licensee = %+v, %v", l, err)
 	}
 	id := itoa(l.ID)
 	r = w.do("POST", "/api/v1/licensees/"+id+"/licences", w.admin, map[string]any{"number": "C-1", "property": "PARIS2024",
 		"categories": []string{"pins", "toys"}, "territories": []string{"DE", "AT"}, "valid_from": "2025-01-01", "valid_to": "2027-12-31", "royalty_bps": 1500})
 	wantStatus(t, r, http.StatusCreated)
 	var lic LicenceJSON
-	json.Unmarshal([]byte(r.body), &lic) //nolint:errcheck
+	if err := json.Unmarshal([]byte(r.body), &lic); err != nil {
+		t.Fatalf("not a licence (%v): %s", err, r.body)
+	}
 	if lic.Number != "C-1" || lic.ValidTo != "2027-12-31" || lic.RoyaltyBPS != 1500 || lic.Status != StatusActive {
 		t.Fatalf("licence = %+v", lic)
 	}
 	r = w.do("GET", "/api/v1/verify/licences/C-1", "", nil)
 	wantStatus(t, r, http.StatusOK)
 	var v map[string]any
-	json.Unmarshal([]byte(r.body), &v) //nolint:errcheck
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+		t.Fatalf("not a verify answer (%v): %s", err, r.body)
+	}
 	for _, k := range []string{"valid", "status", "licensee", "property", "categories", "territories", "valid_from", "valid_to"} {
 		if _, ok := v[k]; !ok {
 			t.Fatalf("verify answer lacks %s: %s", k, r.body)
@@ -320,9 +331,9 @@ func TestAPIAnswersAsDocumented(t *testing.T) {
 			t.Fatalf("serial = %s", r.body)
 		}
 		var country string
-		w.svc.db.QueryRow(context.Background(), "SELECT country FROM serial_checks ORDER BY id DESC LIMIT 1").Scan(&country) //nolint:errcheck
-		if country != "JP" {
-			t.Fatalf("check recorded from %q, want JP", country)
+		err := w.svc.db.QueryRow(context.Background(), "SELECT country FROM serial_checks ORDER BY id DESC LIMIT 1").Scan(&country)
+		if err != nil || country != "JP" {
+			t.Fatalf("check recorded from %q, want JP (%v)", country, err)
 		}
 	})
 	t.Run("SerialUnknown", func(t *testing.T) {
@@ -441,9 +452,9 @@ func TestPagesRender(t *testing.T) {
 		wantStatus(t, w.do("POST", delta, w.admin, url.Values{"name": {"Delta SA"}, "country": {"ES"}, "contact_email": {"d@example.com"}}), http.StatusSeeOther)
 		wantStatus(t, w.do("POST", "/admin/licences/A-1", w.admin, url.Values{"property": {"PARIS2024"}, "categories": {"apparel"},
 			"territories": {"FR"}, "valid_from": {"2025-01-01"}, "valid_to": {"2026-12-31"}, "royalty_bps": {"1300"}}), http.StatusSeeOther)
-		l, _ := w.svc.LicenceByNumber(ctx, "A-1")
-		if l.RoyaltyBPS != 1300 || !slices.Equal(l.Territories, []string{"FR"}) {
-			t.Fatalf("A-1 after edit = %+v", l)
+		l, err := w.svc.LicenceByNumber(ctx, "A-1")
+		if err != nil || l.RoyaltyBPS != 1300 || !slices.Equal(l.Territories, []string{"FR"}) {
+			t.Fatalf("A-1 after edit = %+v, %v", l, err)
 		}
 	})
 	t.Run("AdminHomeIsSet", func(t *testing.T) {
@@ -480,8 +491,14 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if before[0] != 8 || before[1] != 10 || before[2] != 4 {
 		t.Fatalf("seeded %v", before)
 	}
-	exp, _ := svc.LicenceByNumber(ctx, res.ExpiredLicence)
-	sus, _ := svc.LicenceByNumber(ctx, res.SuspendedLicence)
+	exp, err := svc.LicenceByNumber(ctx, res.ExpiredLicence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sus, err := svc.LicenceByNumber(ctx, res.SuspendedLicence)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if exp.InForce(time.Now()) || sus.Status != StatusSuspended {
 		t.Fatalf("expired %+v, suspended %+v", exp, sus)
 	}
@@ -516,11 +533,11 @@ func TestAPIBodiesAreStrictJSON(t *testing.T) {
 	t.Run("ErrUnknownFieldIsNamed", func(t *testing.T) {
 		r := send(echoJSON, `{"name": "Charlie", "country": "FR", "contact_email": "c@example.com", "colour": "blue"}`)
 		wantStatus(t, r, http.StatusBadRequest)
-		if f := r.fields(); len(f) != 1 || f[0] != "colour" {
+		if f := r.fields(t); len(f) != 1 || f[0] != "colour" {
 			t.Errorf("fields = %v, want [colour]", f)
 		}
 	})
-	if ls, _ := w.svc.Licensees(context.Background(), LicenseeFilter{}); len(ls) != 2 {
-		t.Fatalf("a refused body created a licensee: %d licensees", len(ls))
+	if ls, err := w.svc.Licensees(context.Background(), LicenseeFilter{}); err != nil || len(ls) != 2 {
+		t.Fatalf("a refused body created a licensee: %d licensees, %v", len(ls), err)
 	}
 }

@@ -334,9 +334,9 @@ func TestLicenceHooksRunInTheTransaction(t *testing.T) {
 		if _, err := svc.SetLicenceStatus(ctx, testAdmin, "A-1", StatusActive, ""); err == nil {
 			t.Fatal("no error from a failing hook")
 		}
-		l, _ := svc.LicenceByNumber(ctx, "A-1")
-		if l.Status != StatusSuspended {
-			t.Fatalf("status = %s, want suspended (rolled back)", l.Status)
+		l, err := svc.LicenceByNumber(ctx, "A-1")
+		if err != nil || l.Status != StatusSuspended {
+			t.Fatalf("status = %s, want suspended (rolled back); %v", l.Status, err)
 		}
 		if n := count(t, pool, "SELECT count(*) FROM audit_log WHERE action = 'licence.reinstate'"); n != 0 {
 			t.Fatalf("%d reinstate entries, want 0", n)
@@ -380,9 +380,9 @@ func TestAuthoriseReseller(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].RevokeReason != "contract ended" {
 			t.Fatalf("AuthorisationsOf = %+v, %v", list, err)
 		}
-		entries, _ := svc.AuditLog(ctx, "reseller", authKey(a.ID, 77), 10)
-		if len(entries) != 3 {
-			t.Fatalf("%d audit entries for the authorisation, want 3", len(entries))
+		entries, err := svc.AuditLog(ctx, "reseller", authKey(a.ID, 77), 10)
+		if err != nil || len(entries) != 3 {
+			t.Fatalf("%d audit entries for the authorisation, want 3 (%v)", len(entries), err)
 		}
 	})
 }
@@ -457,8 +457,8 @@ func TestVerifySerial(t *testing.T) {
 	})
 	t.Run("SuspiciousFromManyCountries", func(t *testing.T) {
 		for _, c := range []string{"FR", "FR", "DE"} {
-			if v, _ := svc.VerifySerial(ctx, "PAR24-7", c); v.Result != SerialGenuine {
-				t.Fatalf("check from %s: %s, want genuine", c, v.Result)
+			if v, err := svc.VerifySerial(ctx, "PAR24-7", c); err != nil || v.Result != SerialGenuine {
+				t.Fatalf("check from %s: %s, want genuine (%v)", c, v.Result, err)
 			}
 		}
 		v, err := svc.VerifySerial(ctx, "PAR24-7", "CN")
@@ -469,7 +469,10 @@ func TestVerifySerial(t *testing.T) {
 	t.Run("SuspiciousWhenCheckedTooOften", func(t *testing.T) {
 		var v SerialVerdict
 		for range 5 {
-			v, _ = svc.VerifySerial(ctx, "PAR24-8", "")
+			var err error
+			if v, err = svc.VerifySerial(ctx, "PAR24-8", ""); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if v.Result != SerialSuspicious || v.Checks != 5 {
 			t.Fatalf("verdict = %+v", v)
