@@ -82,8 +82,12 @@ func TestRuleStore(t *testing.T) {
 			t.Fatalf("audit: %+v", entries)
 		}
 		var before, after ruleDiff
-		json.Unmarshal(entries[0].Before, &before) //nolint:errcheck
-		json.Unmarshal(entries[0].After, &after)   //nolint:errcheck
+		if err := json.Unmarshal(entries[0].Before, &before); err != nil {
+			t.Fatalf("audit before: %v", err)
+		}
+		if err := json.Unmarshal(entries[0].After, &after); err != nil {
+			t.Fatalf("audit after: %v", err)
+		}
 		if before.Rules[RulePriceTooLow].Weight != 30 || after.Rules[RulePriceTooLow].Weight != 45 || *after.BlockAt != 60 || len(after.Rules) != 1 {
 			t.Fatalf("audit diff: before %+v after %+v", before, after)
 		}
@@ -115,9 +119,9 @@ func TestRuleStore(t *testing.T) {
 		if got.Version != 1 || got.Rule(RuleSellerStrikes).Weight != 15 || got.BlockAt != 60 {
 			t.Fatalf("after refused saves: %+v", got)
 		}
-		entries, _ := audit.List(ctx, store.db, audit.Filter{Entity: "detection_rules"})
-		if len(entries) != 1 {
-			t.Fatalf("%d audit entries", len(entries))
+		entries, err := audit.List(ctx, store.db, audit.Filter{Entity: "detection_rules"})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("%d audit entries, %v", len(entries), err)
 		}
 	})
 
@@ -139,8 +143,8 @@ func TestRuleStore(t *testing.T) {
 		if _, err := other.Save(ctx, rulesAnalyst, cfg, ""); !fault.Is(err, fault.Unavailable) {
 			t.Fatalf("err = %v", err)
 		}
-		if got, _ := store.Config(ctx); got.Version != 1 || got.HashRadius != 10 {
-			t.Fatalf("after a failed hook: %+v", got)
+		if got, err := store.Config(ctx); err != nil || got.Version != 1 || got.HashRadius != 10 {
+			t.Fatalf("after a failed hook: %+v, %v", got, err)
 		}
 	})
 }

@@ -82,8 +82,10 @@ func TestFailedScreeningsView(t *testing.T) {
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, req)
 	var jobs int
-	_ = w.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'screen_listing' AND args->>'listing_id' = $1`,
-		strconv.FormatInt(l.ID, 10)).Scan(&jobs)
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'screen_listing' AND args->>'listing_id' = $1`,
+		strconv.FormatInt(l.ID, 10)).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
 	if rec.Code != http.StatusSeeOther || jobs != 2 {
 		t.Fatalf("retry: %d %s; %d jobs", rec.Code, rec.Body.String(), jobs)
 	}

@@ -364,8 +364,9 @@ func TestScreeningPipeline(t *testing.T) {
 			}
 			time.Sleep(25 * time.Millisecond)
 		}
-		if l, _ = w.cat.Listing(ctx, l.ID); l.Status != catalog.StatusPending {
-			t.Fatalf("status = %s after a failed screening", l.Status)
+		l, err := w.cat.Listing(ctx, l.ID)
+		if err != nil || l.Status != catalog.StatusPending {
+			t.Fatalf("status = %s after a failed screening (%v)", l.Status, err)
 		}
 		if _, err := w.svc.LatestScreening(ctx, l.ID); fault.CodeOf(err) != fault.NotFound {
 			t.Fatalf("latest screening: %v", err)
@@ -378,17 +379,17 @@ func TestScreeningPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.waitStatus(l.ID, catalog.StatusLive)
-		if stuck, _ := w.svc.FailedScreenings(ctx, 10); len(stuck) != 0 {
-			t.Errorf("still stuck after success: %+v", stuck)
+		if stuck, err := w.svc.FailedScreenings(ctx, 10); err != nil || len(stuck) != 0 {
+			t.Errorf("still stuck after success: %+v, %v", stuck, err)
 		}
 	})
 
 	t.Run("a photo that is not a picture is held for an analyst", func(t *testing.T) {
 		img := w.images.put(t, []byte("this is not a JPEG at all"))
 		l := w.waitStatus(w.listing(w.seller("Odd Seller").ID, "Mystery item", img).ID, catalog.StatusHeld)
-		sc, _ := w.svc.LatestScreening(ctx, l.ID)
-		if len(sc.Reasons) != 1 || sc.Reasons[0].Rule != RulePhotoUnreadable {
-			t.Fatalf("screening = %+v", sc)
+		sc, err := w.svc.LatestScreening(ctx, l.ID)
+		if err != nil || len(sc.Reasons) != 1 || sc.Reasons[0].Rule != RulePhotoUnreadable {
+			t.Fatalf("screening = %+v, %v", sc, err)
 		}
 	})
 
@@ -409,28 +410,36 @@ func TestScreeningPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := w.waitStatus(other.ID, catalog.StatusBlocked)
-		sc, _ := w.svc.LatestScreening(ctx, l.ID)
-		if sc.Reasons[0].Rule != RuleKnownCounterfeitPhoto || !strings.Contains(sc.Reasons[0].Detail, "case 4242") {
-			t.Fatalf("screening = %+v", sc)
+		sc, err := w.svc.LatestScreening(ctx, l.ID)
+		if err != nil || len(sc.Reasons) == 0 || sc.Reasons[0].Rule != RuleKnownCounterfeitPhoto || !strings.Contains(sc.Reasons[0].Detail, "case 4242") {
+			t.Fatalf("screening = %+v, %v", sc, err)
 		}
-		if l, _ := w.cat.Listing(ctx, culprit.ID); l.Status != catalog.StatusRemoved {
-			t.Errorf("the removed listing became %s", l.Status)
+		if l, err := w.cat.Listing(ctx, culprit.ID); err != nil || l.Status != catalog.StatusRemoved {
+			t.Errorf("the removed listing became %s (%v)", l.Status, err)
 		}
 		// Adding it again changes nothing.
-		err = postgres.Tx(ctx, w.pool, func(tx pgx.Tx) error { return w.svc.AddCounterfeitReference(ctx, tx, first, 4242) })
-		if refs, _ := w.svc.References(ctx, first); err != nil || len(refs) != 1 {
+		if err := postgres.Tx(ctx, w.pool, func(tx pgx.Tx) error { return w.svc.AddCounterfeitReference(ctx, tx, first, 4242) }); err != nil {
+			t.Fatalf("adding the reference again: %v", err)
+		}
+		if refs, err := w.svc.References(ctx, first); err != nil || len(refs) != 1 {
 			t.Fatalf("references = %+v, %v", refs, err)
 		}
 	})
 
 	t.Run("a suspended licence re-screens the licensee's listings", func(t *testing.T) {
-		before, _ := w.svc.Screenings(ctx, ownListing)
+		before, err := w.svc.Screenings(ctx, ownListing)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := w.lic.SetLicenceStatus(ctx, nil, "PAR24-APP-0001", licensing.StatusSuspended, "royalties overdue"); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			after, _ := w.svc.Screenings(ctx, ownListing)
+			after, err := w.svc.Screenings(ctx, ownListing)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(after) > len(before) && after[0].Error == "" {
 				if !hasRule(after[0], RuleLicenceSuspendedOrExpired) || after[0].Verdict == VerdictAllow {
 					t.Fatalf("re-screening = %+v", after[0])
@@ -481,9 +490,9 @@ func TestScreeningJobIsIdempotent(t *testing.T) {
 	if err != nil || again.ID != first.ID {
 		t.Fatalf("second run = %+v, %v (first %d)", again, err, first.ID)
 	}
-	all, _ := w.svc.Screenings(ctx, l.ID)
-	if len(all) != 1 {
-		t.Fatalf("%d screenings", len(all))
+	all, err := w.svc.Screenings(ctx, l.ID)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d screenings, %v", len(all), err)
 	}
 	if sc, err := w.svc.Screening(ctx, l.ID); err != nil || sc == nil || sc.Verdict != VerdictAllow || sc.Reasons == nil || sc.Matches == nil {
 		t.Fatalf("screening shown = %+v, %v", sc, err)

@@ -37,7 +37,10 @@ func BenchmarkHashThroughput(b *testing.B) {
 	fast := newTestHasher(b)
 	cfg := DefaultHashConfig()
 	cfg.Plain = true
-	plainFP, _ := NewHasher(cfg)
+	plainFP, err := NewHasher(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, set := range sets {
 		b.Run(set.name, func(b *testing.B) {
 			var tFast, tPlain, tPlainFP, tOne time.Duration
@@ -107,7 +110,10 @@ func BenchmarkFingerprintStages(b *testing.B) {
 			}
 		}
 	})
-	g, _ := load(data, cfg)
+	g, err := load(data, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Run("hash", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := fingerprintGray(g, false); err != nil {

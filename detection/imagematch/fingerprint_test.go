@@ -79,7 +79,10 @@ func TestPHashMatchesGoimagehash(t *testing.T) {
 					mp[y*64+x] = p[y*64+63-x]
 				}
 			}
-			wantM, _ := goimagehash.PerceptionHash(&image.Gray{Pix: mp[:], Stride: 64, Rect: image.Rect(0, 0, 64, 64)})
+			wantM, err := goimagehash.PerceptionHash(&image.Gray{Pix: mp[:], Stride: 64, Rect: image.Rect(0, 0, 64, 64)})
+			if err != nil {
+				t.Fatal(err)
+			}
 			got, gotM := pHashPair(p)
 			if got != want.GetHash() || gotM != wantM.GetHash() {
 				t.Fatalf("seed %d: pHash %016x mirror %016x, goimagehash %016x %016x", seed, got, gotM, want.GetHash(), wantM.GetHash())
@@ -94,14 +97,20 @@ func TestPHashMatchesGoimagehash(t *testing.T) {
 				p[i] = uint8(rng.IntN(256))
 			}
 			img := &image.Gray{Pix: p[:], Stride: 9, Rect: image.Rect(0, 0, 9, 8)}
-			want, _ := goimagehash.DifferenceHash(img)
+			want, err := goimagehash.DifferenceHash(img)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var m [9 * 8]uint8
 			for y := range 8 {
 				for x := range 9 {
 					m[y*9+x] = p[y*9+8-x]
 				}
 			}
-			wantM, _ := goimagehash.DifferenceHash(&image.Gray{Pix: m[:], Stride: 9, Rect: image.Rect(0, 0, 9, 8)})
+			wantM, err := goimagehash.DifferenceHash(&image.Gray{Pix: m[:], Stride: 9, Rect: image.Rect(0, 0, 9, 8)})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := dHashOf(&p, false); got != want.GetHash() {
 				t.Fatalf("dHash %016x, goimagehash %016x", got, want.GetHash())
 			}
@@ -121,8 +130,14 @@ func TestGoimagehashPitfallsAvoided(t *testing.T) {
 		big := imagetest.SynthPhoto(43, 128, 128)
 		sub := big.SubImage(image.Rect(64, 64, 128, 128))
 		copied := imagetest.ToRGBA(sub) // the same pixels, bounds at (0,0)
-		a, _ := goimagehash.PerceptionHash(sub)
-		b, _ := goimagehash.PerceptionHash(copied)
+		a, err := goimagehash.PerceptionHash(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := goimagehash.PerceptionHash(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if a.GetHash() == b.GetHash() {
 			t.Fatal("goimagehash no longer shows the SubImage fault; this test needs updating")
 		}
@@ -130,7 +145,10 @@ func TestGoimagehashPitfallsAvoided(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fb, _ := h.FingerprintImage(copied)
+		fb, err := h.FingerprintImage(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if fa.String() != fb.String() {
 			t.Errorf("SubImage and its copy fingerprint differently:\n%s\n%s", fa, fb)
 		}
@@ -154,7 +172,10 @@ func TestGoimagehashPitfallsAvoided(t *testing.T) {
 		r, _ := g.trim()
 		g.resample(r, 64, 64, f[:])
 		quantise(f[:], p[:])
-		want, _ := goimagehash.PerceptionHash(&image.Gray{Pix: p[:], Stride: 64, Rect: image.Rect(0, 0, 64, 64)})
+		want, err := goimagehash.PerceptionHash(&image.Gray{Pix: p[:], Stride: 64, Rect: image.Rect(0, 0, 64, 64)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		fp, err := h.FingerprintImage(photo)
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +185,10 @@ func TestGoimagehashPitfallsAvoided(t *testing.T) {
 		}
 	})
 	t.Run("Distance(nil) panics in goimagehash; Distance here takes values", func(t *testing.T) {
-		a, _ := goimagehash.PerceptionHash(photo)
+		a, err := goimagehash.PerceptionHash(photo)
+		if err != nil {
+			t.Fatal(err)
+		}
 		func() {
 			defer func() {
 				if recover() == nil {
@@ -437,7 +461,10 @@ func TestBadInput(t *testing.T) {
 	t.Run("ErrTooLarge before decoding", func(t *testing.T) {
 		cfg := DefaultHashConfig()
 		cfg.MaxBytes = 1000
-		small, _ := NewHasher(cfg)
+		small, err := NewHasher(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := small.Fingerprint(good); !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("error %v", err)
 		}
@@ -469,7 +496,10 @@ func TestFastAndPlainAgree(t *testing.T) {
 	fast := newTestHasher(t)
 	cfg := DefaultHashConfig()
 	cfg.Plain = true
-	plain, _ := NewHasher(cfg)
+	plain, err := NewHasher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var inputs [][]byte
 	for seed := range uint64(60) {
 		w, h := 300+int(seed*37%900), 250+int(seed*53%700)

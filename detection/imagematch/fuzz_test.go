@@ -77,7 +77,10 @@ func TestFingerprintImageBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := h.FingerprintImage(imagetest.ToRGBA(sub))
+	b, err := h.FingerprintImage(imagetest.ToRGBA(sub))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a.String() != b.String() {
 		t.Error("a SubImage fingerprints differently from a copy of its pixels")
 	}

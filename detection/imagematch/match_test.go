@@ -74,7 +74,10 @@ func TestMatcher(t *testing.T) {
 
 func TestMatcherConcurrent(t *testing.T) {
 	h := newTestHasher(t)
-	m, _ := NewMatcher(DefaultMatchConfig())
+	m, err := NewMatcher(DefaultMatchConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var fps []*Fingerprint
 	for i := range 8 {
 		fps = append(fps, mustFingerprint(t, h, imagetest.EncodeJPEG(t, imagetest.SynthPhoto(uint64(i), 200, 150), 90)))

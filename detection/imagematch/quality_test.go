@@ -136,7 +136,9 @@ func TestQualityCorpus(t *testing.T) {
 		ab.cfg(&cfg)
 		m, err := NewMatcher(cfg)
 		if err != nil {
-			m, _ = NewMatcher(DefaultMatchConfig())
+			if m, err = NewMatcher(DefaultMatchConfig()); err != nil {
+				t.Fatal(err)
+			}
 			m.cfg = cfg // the ablation may step outside validate's range on purpose
 		}
 		for i := range n {

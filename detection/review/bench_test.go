@@ -22,7 +22,10 @@ import (
 func BenchmarkReviewAtScale(b *testing.B) {
 	n := 200_000
 	if s := os.Getenv("REVIEW_BENCH_CASES"); s != "" {
-		n, _ = strconv.Atoi(s)
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("REVIEW_BENCH_CASES: %v", err)
+		}
 	}
 	ctx := context.Background()
 	pool := pgtest.New(b, Schemas()...)
@@ -94,8 +97,13 @@ func BenchmarkReviewAtScale(b *testing.B) {
 			var plan []string
 			for rows.Next() {
 				var line string
-				_ = rows.Scan(&line)
+				if err := rows.Scan(&line); err != nil {
+					b.Fatal(err)
+				}
 				plan = append(plan, line)
+			}
+			if err := rows.Err(); err != nil {
+				b.Fatal(err)
 			}
 			b.Logf("%s\n%s", q, strings.Join(plan, "\n"))
 		}

@@ -76,7 +76,10 @@ func (w *reviewHTTP) do(method, path, key string, body any) reviewResponse {
 	case string:
 		rd = bytes.NewReader([]byte(b))
 	default:
-		js, _ := json.Marshal(b)
+		js, err := json.Marshal(b)
+		if err != nil {
+			w.t.Fatal(err)
+		}
 		rd = bytes.NewReader(js)
 	}
 	req := httptest.NewRequest(method, path, rd)

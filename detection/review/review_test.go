@@ -411,8 +411,8 @@ func TestQueueOrderFiltersAndBacklog(t *testing.T) {
 	if _, err := w.rv.Report(w.ctx, nil, "192.0.2.2", ReportInput{ListingID: low.ListingID, Reason: "fake stitching"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := w.rv.Case(w.ctx, low.ID); got.Priority != 55 || got.Reports != 2 || got.Score != 35 {
-		t.Fatalf("reported case: priority %d reports %d score %d", got.Priority, got.Reports, got.Score)
+	if got, err := w.rv.Case(w.ctx, low.ID); err != nil || got.Priority != 55 || got.Reports != 2 || got.Score != 35 {
+		t.Fatalf("reported case: priority %d reports %d score %d (%v)", got.Priority, got.Reports, got.Score, err)
 	}
 	b, err := w.rv.Backlog(w.ctx)
 	if err != nil {
@@ -433,11 +433,14 @@ func TestOpenCaseIsIdempotentWhileOpen(t *testing.T) {
 	if n := w.count(`SELECT count(*) FROM cases WHERE listing_id = $1`, l.ID); n != 1 {
 		t.Fatalf("%d cases for one listing", n)
 	}
-	got, _ := w.rv.Case(w.ctx, c.ID)
+	got, err := w.rv.Case(w.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got.Score != 75 || fmt.Sprint(got.Rules) != "[young_seller]" {
 		t.Fatalf("case after re-screens: score %d rules %v", got.Score, got.Rules)
 	}
-	err := postgres.Tx(w.ctx, w.pool, func(tx pgx.Tx) error {
+	err = postgres.Tx(w.ctx, w.pool, func(tx pgx.Tx) error {
 		return w.rv.OpenCase(w.ctx, tx, detection.CaseInput{ListingID: l.ID, Score: 101})
 	})
 	wantCode(t, err, fault.Invalid)
@@ -468,14 +471,14 @@ func TestCounterfeitDecision(t *testing.T) {
 	if d.StrikesAfter != 1 || d.AnalystEmail != "ana@example.com" || d.Supersedes != 0 {
 		t.Fatalf("decision %+v", d)
 	}
-	if got, _ := w.cat.Listing(w.ctx, l.ID); got.Status != catalog.StatusRemoved {
-		t.Fatalf("listing %s", got.Status)
+	if got, err := w.cat.Listing(w.ctx, l.ID); err != nil || got.Status != catalog.StatusRemoved {
+		t.Fatalf("listing %s (%v)", got.Status, err)
 	}
-	if got, _ := w.cat.Seller(w.ctx, s.ID); got.Strikes != 1 || got.Status != catalog.SellerActive {
-		t.Fatalf("seller %+v", got)
+	if got, err := w.cat.Seller(w.ctx, s.ID); err != nil || got.Strikes != 1 || got.Status != catalog.SellerActive {
+		t.Fatalf("seller %+v (%v)", got, err)
 	}
-	if got, _ := w.rv.Case(w.ctx, c.ID); got.Status != CaseClosed || got.ClosedAt == nil {
-		t.Fatalf("case %+v", got)
+	if got, err := w.rv.Case(w.ctx, c.ID); err != nil || got.Status != CaseClosed || got.ClosedAt == nil {
+		t.Fatalf("case %+v (%v)", got, err)
 	}
 	if n := w.count(`SELECT count(*) FROM river_job WHERE kind = 'screen_listing' AND args->>'listing_id' = $1`, reviewID(other.ID)); n != jobsBefore+1 {
 		t.Fatalf("the seller's other live listing was not re-screened: %d jobs", n)
@@ -508,8 +511,8 @@ func TestThreeStrikesSuspendTheSeller(t *testing.T) {
 	if _, err := w.rv.Decide(w.ctx, w.a2, cases[0], DecisionInput{Decision: DecisionUnauthorised, Note: "not a reseller"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := w.cat.Seller(w.ctx, s.ID); got.Status != catalog.SellerActive || got.Strikes != 1 {
-		t.Fatalf("after one strike: %+v", got)
+	if got, err := w.cat.Seller(w.ctx, s.ID); err != nil || got.Status != catalog.SellerActive || got.Strikes != 1 {
+		t.Fatalf("after one strike: %+v (%v)", got, err)
 	}
 	// The other three in one bulk decision: the third strike suspends, once.
 	ds, err := w.rv.DecideMany(w.ctx, w.a2, cases[1:], DecisionInput{Decision: DecisionCounterfeit, Note: "same factory photos"})
@@ -522,13 +525,16 @@ func TestThreeStrikesSuspendTheSeller(t *testing.T) {
 	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'seller.suspended' AND entity_id = $1`, reviewID(s.ID)); n != 1 {
 		t.Fatalf("%d suspensions recorded", n)
 	}
-	got, _ := w.cat.Seller(w.ctx, s.ID)
+	got, err := w.cat.Seller(w.ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got.Status != catalog.SellerSuspended || got.Strikes != 4 {
 		t.Fatalf("after four strikes: %+v", got)
 	}
 	for _, id := range []int64{live.ID, pending.ID} {
-		if l, _ := w.cat.Listing(w.ctx, id); l.Status != catalog.StatusRemoved {
-			t.Errorf("listing %d is %s after the suspension", id, l.Status)
+		if l, err := w.cat.Listing(w.ctx, id); err != nil || l.Status != catalog.StatusRemoved {
+			t.Errorf("listing %d is %s after the suspension (%v)", id, l.Status, err)
 		}
 	}
 }
@@ -548,11 +554,11 @@ func TestAuthenticMoreInfoAnswerAndAppeal(t *testing.T) {
 		if _, err := w.rv.Decide(w.ctx, w.a1, c.ID, DecisionInput{Decision: DecisionMoreInfo, Note: "Send the invoice from the licensee."}); err != nil {
 			t.Fatal(err)
 		}
-		if q, _ := w.rv.Question(w.ctx, l.ID); q != "Send the invoice from the licensee." {
-			t.Fatalf("question %q", q)
+		if q, err := w.rv.Question(w.ctx, l.ID); err != nil || q != "Send the invoice from the licensee." {
+			t.Fatalf("question %q (%v)", q, err)
 		}
-		if cs, _ := w.rv.Cases(w.ctx, CaseFilter{}); len(cs) != 0 {
-			t.Fatalf("a waiting case is in the open queue: %v", cs)
+		if cs, err := w.rv.Cases(w.ctx, CaseFilter{}); err != nil || len(cs) != 0 {
+			t.Fatalf("a waiting case is in the open queue: %v (%v)", cs, err)
 		}
 		_, err := w.rv.Answer(w.ctx, stranger, c.ID, "me too")
 		wantCode(t, err, fault.NotFound)
@@ -605,10 +611,13 @@ func TestAuthenticMoreInfoAnswerAndAppeal(t *testing.T) {
 		if d.Supersedes != first.ID {
 			t.Fatalf("supersedes %d, want %d", d.Supersedes, first.ID)
 		}
-		if got, _ := w.cat.Listing(w.ctx, l.ID); got.Status != catalog.StatusLive {
-			t.Fatalf("listing %s after the appeal", got.Status)
+		if got, err := w.cat.Listing(w.ctx, l.ID); err != nil || got.Status != catalog.StatusLive {
+			t.Fatalf("listing %s after the appeal (%v)", got.Status, err)
 		}
-		ds, _ := w.rv.DecisionsOfListing(w.ctx, l.ID)
+		ds, err := w.rv.DecisionsOfListing(w.ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(ds) != 3 || ds[1].SupersededBy != d.ID || !ds[1].Appealed {
 			t.Fatalf("history %+v", ds)
 		}
@@ -659,12 +668,15 @@ func TestReports(t *testing.T) {
 		if r1.CaseID != r2.CaseID || r2.Reports != 2 {
 			t.Fatalf("reports %+v %+v", r1, r2)
 		}
-		c, _ := w.rv.Case(w.ctx, r1.CaseID)
+		c, err := w.rv.Case(w.ctx, r1.CaseID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if c.Source != SourceReport || c.Priority != 20 {
 			t.Fatalf("case %+v", c)
 		}
-		if l, _ := w.cat.Listing(w.ctx, live[0].ID); l.Status != catalog.StatusLive {
-			t.Fatalf("a report took the listing down: %s", l.Status)
+		if l, err := w.cat.Listing(w.ctx, live[0].ID); err != nil || l.Status != catalog.StatusLive {
+			t.Fatalf("a report took the listing down: %s (%v)", l.Status, err)
 		}
 		_, err = w.rv.Report(w.ctx, fan, "", ReportInput{ListingID: live[0].ID, Reason: "again"})
 		wantCode(t, err, fault.Conflict)
