@@ -124,7 +124,9 @@ func TestLoginRateLimit(t *testing.T) {
 	})
 	t.Run("ErrRateLimitedPerAddress", func(t *testing.T) {
 		for i := range DefaultLimits.MaxFailuresAddress {
-			s.Login(ctx, "user"+string(rune('a'+i))+"@example.com", "guess", "10.2.0.1", "t")
+			if _, _, _, err := s.Login(ctx, "user"+string(rune('a'+i))+"@example.com", "guess", "10.2.0.1", "t"); !fault.Is(err, fault.Unauthorized) {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
 		}
 		if _, _, _, err := s.Login(ctx, "someone@example.com", "guess", "10.2.0.1", "t"); !fault.Is(err, fault.RateLimited) {
 			t.Fatalf("after %d failures from one address: %v", DefaultLimits.MaxFailuresAddress, err)
@@ -171,8 +173,14 @@ func TestAPIKeys(t *testing.T) {
 		}
 	})
 	t.Run("ErrRevokeAnotherUsersKey", func(t *testing.T) {
-		other, _ := s.CreateUser(ctx, NewUser{Email: "other@example.com", Role: web.RoleAnalyst})
-		_, k2, _ := s.CreateAPIKey(ctx, other.ID, "")
+		other, err := s.CreateUser(ctx, NewUser{Email: "other@example.com", Role: web.RoleAnalyst})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, k2, err := s.CreateAPIKey(ctx, other.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := s.RevokeAPIKey(ctx, u.ID, k2.ID); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("revoking another user's key: %v", err)
 		}

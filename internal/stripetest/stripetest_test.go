@@ -21,7 +21,10 @@ func TestVersionMatchesGoMod(t *testing.T) {
 
 func TestURLAnswers(t *testing.T) {
 	base := URL(t)
-	req, _ := http.NewRequest(http.MethodGet, base+"/v1/balance", nil)
+	req, err := http.NewRequest(http.MethodGet, base+"/v1/balance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Authorization", "Bearer "+Key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

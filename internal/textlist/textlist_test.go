@@ -1,8 +1,9 @@
 package textlist
 
 import (
-	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestSplit(t *testing.T) {
@@ -18,10 +19,9 @@ func TestSplit(t *testing.T) {
 		{"CellTrimsUnicodeSpace", "\u00a0FR\u00a0;BE", ";", []string{"FR", "BE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// go-cmp is not a dependency of the module; for flat string lists slices.Equal
-			// says the same.
-			if got := Split(tc.in, tc.seps); !slices.Equal(got, tc.want) || (got == nil) != (tc.want == nil) {
-				t.Errorf("Split(%q, %q) = %q, want %q", tc.in, tc.seps, got, tc.want)
+			// cmp.Diff tells a nil list from an empty one, as the cases want.
+			if diff := cmp.Diff(tc.want, Split(tc.in, tc.seps)); diff != "" {
+				t.Errorf("Split(%q, %q) (-want +got):\n%s", tc.in, tc.seps, diff)
 			}
 		})
 	}

@@ -9,11 +9,11 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/labstack/echo/v4"
 
 	"marketplace/internal/fault"
@@ -89,8 +89,8 @@ func TestDecodeJSON(t *testing.T) {
 			if rec.Code != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204; body: %s", rec.Code, rec.Body)
 			}
-			if !slices.Equal(got.Tags, tc.want.Tags) || got.Name != tc.want.Name || got.Count != tc.want.Count {
-				t.Errorf("decoded %+v, want %+v", got, tc.want)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("decoded (-want +got):\n%s", diff)
 			}
 		})
 	}
