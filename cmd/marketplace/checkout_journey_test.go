@@ -229,7 +229,10 @@ func TestCounterfeitDecisionRefundsPaidOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := m.Checkout.Order(ctx, placed.OrderID)
+	o, err := m.Checkout.Order(ctx, placed.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	payload, sig := storefront.SignedEvent(m.Checkout.WebhookSecret(), "evt_journey_paid", "checkout.session.completed",
 		storefront.SessionObject(o.SessionID, o.ID, o.Total.Amount, "EUR", "paid"), time.Now())
 	if _, err := m.Checkout.HandleStripeEvent(ctx, payload, sig); err != nil {
@@ -252,7 +255,9 @@ func TestCounterfeitDecisionRefundsPaidOrders(t *testing.T) {
 	if _, err := m.Review.Decide(ctx, analyst, reported.CaseID, review.DecisionInput{Decision: review.DecisionCounterfeit, Note: "confirmed fake"}); err != nil {
 		t.Fatal(err)
 	}
-	o, _ = m.Checkout.Order(ctx, placed.OrderID)
+	if o, err = m.Checkout.Order(ctx, placed.OrderID); err != nil {
+		t.Fatal(err)
+	}
 	if o.Status != storefront.OrderPaid || o.RefundDue.Amount != o.Total.Amount || o.RefundReason != "counterfeit" || !o.Lines[0].Counterfeit {
 		t.Fatalf("order after the decision: %+v", o)
 	}

@@ -41,20 +41,23 @@ func TestHealth(t *testing.T) {
 func TestServeRefusesUnappliedMigrations(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t) // River's tables only
-	cfg, _ := ConfigFromEnv(func(k string) string {
+	cfg, err := ConfigFromEnv(func(k string) string {
 		return map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"}[k]
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := &Main{Config: cfg, Log: discardLogger()}
 	defer m.Close()
-	err := m.Run(context.Background(), RunOptions{Serve: true})
+	err = m.Run(context.Background(), RunOptions{Serve: true})
 	if err == nil || !strings.Contains(err.Error(), "unapplied migrations") {
 		t.Fatalf("serve on an unmigrated database: %v", err)
 	}
 	if err := m.Run(context.Background(), RunOptions{Serve: true, Migrate: true}); err != nil {
 		t.Fatalf("serve --migrate: %v", err)
 	}
-	if pending, _ := postgres.Pending(context.Background(), m.DB, Schemas()); len(pending) != 0 {
-		t.Fatalf("still pending: %v", pending)
+	if pending, err := postgres.Pending(context.Background(), m.DB, Schemas()); err != nil || len(pending) != 0 {
+		t.Fatalf("still pending: %v, %v", pending, err)
 	}
 }
 
@@ -134,7 +137,10 @@ func TestAccountsOverHTTP(t *testing.T) {
 		}
 	})
 	t.Run("APIKeyThenRevoked", func(t *testing.T) {
-		u, _ := m.Auth.UserByEmail(ctx, "analyst@demo.olympics.test")
+		u, err := m.Auth.UserByEmail(ctx, "analyst@demo.olympics.test")
+		if err != nil {
+			t.Fatal(err)
+		}
 		key, k, err := m.Auth.CreateAPIKey(ctx, u.ID, "test")
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +148,9 @@ func TestAccountsOverHTTP(t *testing.T) {
 		c := newClient(t, m)
 		resp, body := c.get("/api/v1/me", "Authorization", "Bearer "+key)
 		var me struct{ Email, Role string }
-		json.Unmarshal([]byte(body), &me)
+		if err := json.Unmarshal([]byte(body), &me); err != nil {
+			t.Fatalf("me = %d %s: %v", resp.StatusCode, body, err)
+		}
 		if resp.StatusCode != http.StatusOK || me.Email != "analyst@demo.olympics.test" || me.Role != "analyst" {
 			t.Fatalf("me = %d %s", resp.StatusCode, body)
 		}
@@ -151,7 +159,9 @@ func TestAccountsOverHTTP(t *testing.T) {
 		}
 		resp, body = c.get("/api/v1/me", "Authorization", "Bearer "+key)
 		var p web.Problem
-		json.Unmarshal([]byte(body), &p)
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatalf("revoked key: %d %s: %v", resp.StatusCode, body, err)
+		}
 		if resp.StatusCode != http.StatusUnauthorized || p.Status != 401 || p.Detail == "" {
 			t.Fatalf("revoked key: %d %s", resp.StatusCode, body)
 		}
@@ -238,7 +248,10 @@ func TestRolesAndTenants(t *testing.T) {
 	}
 	c := newClient(t, m)
 	post := func(path, auth, body string) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, m.url(path), strings.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, m.url(path), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", auth)
 		return c.do(req)

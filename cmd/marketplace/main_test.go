@@ -71,13 +71,19 @@ func (c *client) do(req *http.Request) (*http.Response, string) {
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	return resp, string(body)
 }
 
 func (c *client) get(path string, header ...string) (*http.Response, string) {
 	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.m.url(path), nil)
+	req, err := http.NewRequest(http.MethodGet, c.m.url(path), nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -86,7 +92,10 @@ func (c *client) get(path string, header ...string) (*http.Response, string) {
 
 func (c *client) postForm(path string, form url.Values, header ...string) (*http.Response, string) {
 	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.m.url(path), strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, c.m.url(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -137,13 +137,17 @@ func TestSeedSellersAndFakes(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	fakes, _ = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: fake.SellerID})
+	if fakes, err = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: fake.SellerID}); err != nil {
+		t.Fatal(err)
+	}
 	for _, l := range fakes {
 		if l.Status == catalog.StatusLive {
 			t.Errorf("the copy %q went live: %s", l.Title, l.StatusReason)
 		}
 	}
-	own, _ = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: u.SellerID})
+	if own, err = m.Catalog.Listings(ctx, catalog.ListingFilter{SellerID: u.SellerID}); err != nil {
+		t.Fatal(err)
+	}
 	for _, l := range own {
 		if l.Status != catalog.StatusLive {
 			t.Errorf("the honest listing %q is %s: %s", l.Title, l.Status, l.StatusReason)

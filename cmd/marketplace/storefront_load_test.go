@@ -48,7 +48,9 @@ func TestStorefrontLoad(t *testing.T) {
 	}
 	n := 100_000
 	if v := os.Getenv("STOREFRONT_BENCH_LISTINGS"); v != "" {
-		n, _ = strconv.Atoi(v)
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("STOREFRONT_BENCH_LISTINGS: %v", err)
+		}
 	}
 	// The world is built in this process (seed, COPY, reindex); the pages are served by the binary.
 	dbURL := pgtest.NewURL(t, Schemas()...)
@@ -97,7 +99,10 @@ func TestStorefrontLoad(t *testing.T) {
 	m.Store.SetCacheTTL(-1)
 	props := []string{"PARIS2024", "MILANOCORTINA2026", "LA28", "OLYMPIC"}
 	for _, path := range queries {
-		u, _ := url.Parse(path)
+		u, err := url.Parse(path)
+		if err != nil {
+			t.Fatal(err)
+		}
 		q, err := storefront.ParseSearch(u.Query(), web.Market{Country: "FR", Currency: "EUR"}, props)
 		if err != nil {
 			t.Fatal(err)
@@ -259,8 +264,13 @@ func parseWrk(t *testing.T, out string) wrkResult {
 	if m == nil || p == nil {
 		t.Fatalf("cannot read wrk's output:\n%s", out)
 	}
-	r.rps, _ = strconv.ParseFloat(m[1], 64)
-	r.p99, _ = strconv.ParseFloat(p[1], 64)
+	var err error
+	if r.rps, err = strconv.ParseFloat(m[1], 64); err != nil {
+		t.Fatal(err)
+	}
+	if r.p99, err = strconv.ParseFloat(p[1], 64); err != nil {
+		t.Fatal(err)
+	}
 	switch p[2] {
 	case "us":
 		r.p99 /= 1000
@@ -268,11 +278,16 @@ func parseWrk(t *testing.T, out string) wrkResult {
 		r.p99 *= 1000
 	}
 	if e := wrkNon2xx.FindStringSubmatch(out); e != nil {
-		r.errors, _ = strconv.Atoi(e[1])
+		if r.errors, err = strconv.Atoi(e[1]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if e := wrkSocket.FindStringSubmatch(out); e != nil {
 		for _, s := range e[1:] {
-			k, _ := strconv.Atoi(s)
+			k, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.errors += k
 		}
 	}
