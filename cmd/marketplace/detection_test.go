@@ -20,10 +20,7 @@ import (
 func TestDemoScreening(t *testing.T) {
 	m := startMain(t)
 	ctx := context.Background()
-	store, ok := m.pictures()
-	if !ok {
-		t.Fatal("the catalogue has no picture store: the app always gives it one")
-	}
+	store := m.Catalog
 	licensee, err := m.Licensing.Licensees(ctx, licensing.LicenseeFilter{Query: "Maison Bleue Textiles"})
 	if err != nil || len(licensee) != 1 {
 		t.Fatalf("licensee: %v, %v", licensee, err)

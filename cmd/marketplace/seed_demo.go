@@ -411,13 +411,3 @@ func jpegOf(img image.Image) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-
-// imageStore is the catalogue's picture store.
-type imageStore interface {
-	PutImage(ctx context.Context, data []byte) (catalog.Image, error)
-	ImageBytes(ctx context.Context, id int64) ([]byte, string, error)
-}
-
-// pictures returns the catalogue's picture store (always there now that the catalogue
-// stores pictures; tests written before it was asked with ok).
-func (m *Main) pictures() (imageStore, bool) { return m.Catalog, true }
