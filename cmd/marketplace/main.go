@@ -48,12 +48,17 @@ commands:
   devdb start|stop|url [--dir DIR]    the private PostgreSQL cluster (default DIR: $DATA_DIR/pg)
   search reindex           rebuild the storefront's search documents from the live listings
   catalog import --licensee ID file.csv [--images pictures.zip] [--dry-run]   import a catalogue
+  detect hash FILE…        print each picture's fingerprint as a JSON line (no database)
+  detect scan --refs DIR --queries DIR   print which reference pictures each query copies (no database)
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if args[0] == "detect" {
+		return detectCommand(args[1:], stdout)
 	}
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
