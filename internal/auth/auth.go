@@ -1,5 +1,6 @@
 // Package auth keeps the accounts: users and their roles, password logins with server-side
-// sessions, API keys for programs, and the rate limit on guessing. It implements
+// sessions, API keys for programs, and the brakes on guessing (a delay per account, a limit
+// per address). It implements
 // web.Authenticator, so every slice sees the caller as a web.Identity.
 package auth
 
@@ -57,15 +58,21 @@ type APIKey struct {
 
 // Limits tune sessions and the login rate limit.
 type Limits struct {
-	SessionTTL         time.Duration
-	FailureWindow      time.Duration
-	MaxFailuresAccount int // per e-mail address within the window
-	MaxFailuresAddress int // per client address within the window
+	SessionTTL    time.Duration
+	FailureWindow time.Duration // how long a failed login counts
+	// FailureDelay is how long an account's next login attempt waits after its first recent
+	// failure; each further failure doubles it, up to MaxFailureDelay. The right password waits
+	// too, so the wait tells a guesser nothing, but it is never refused: the owner gets in.
+	FailureDelay       time.Duration
+	MaxFailureDelay    time.Duration
+	MaxFailuresAddress int // per client address within the window, then 429
 }
 
-// DefaultLimits: two-week sessions; 5 wrong passwords for one account, or 20 from one address,
-// within 15 minutes, and logins slow down to a 429.
-var DefaultLimits = Limits{SessionTTL: 14 * 24 * time.Hour, FailureWindow: 15 * time.Minute, MaxFailuresAccount: 5, MaxFailuresAddress: 20}
+// DefaultLimits: two-week sessions; an account's login waits 0.2 s after a failure, doubling
+// per failure up to 3 s, for 15 minutes; 20 failures from one address within 15 minutes and
+// logins from it answer 429.
+var DefaultLimits = Limits{SessionTTL: 14 * 24 * time.Hour, FailureWindow: 15 * time.Minute,
+	FailureDelay: 200 * time.Millisecond, MaxFailureDelay: 3 * time.Second, MaxFailuresAddress: 20}
 
 // Service is the accounts' rules over their tables.
 type Service struct {
@@ -165,7 +172,8 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (_ User, err er
 
 // Login checks an e-mail address and password and opens a session, returning its token (for
 // the cookie) and expiry. Returns Unauthorized for a wrong pair, without saying which part was
-// wrong, and RateLimited after too many failures for the account or from the address.
+// wrong, and RateLimited after too many failures from the address. Recent failures for the
+// account make the attempt wait (Limits.FailureDelay), but never refuse the right password.
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (_ string, _ time.Time, _ User, err error) {
 	defer fault.Annotate(&err, "auth.Login(%q, %q, %q)", email, password, ip)
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -177,8 +185,13 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if err != nil {
 		return "", time.Time{}, User{}, err
 	}
-	if byAccount >= s.limits.MaxFailuresAccount || byAddress >= s.limits.MaxFailuresAddress {
+	if byAddress >= s.limits.MaxFailuresAddress {
 		return "", time.Time{}, User{}, fault.New(fault.RateLimited, "too many failed logins; wait %d minutes and try again", int(s.limits.FailureWindow.Minutes()))
+	}
+	// A guessed account slows down rather than locking: a lock would let anyone who knows an
+	// address shut its owner out. The wait comes before the check, for the right password too.
+	if err := wait(ctx, s.failureDelay(byAccount)); err != nil {
+		return "", time.Time{}, User{}, err
 	}
 	var hash *string
 	var disabled *time.Time
@@ -200,6 +213,34 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	}
 	token, expires, err := s.openSession(ctx, u.ID, ip, userAgent)
 	return token, expires, u, err
+}
+
+// failureDelay is how long a login attempt waits after n recent failures for its account:
+// nothing for none, FailureDelay for one, doubling per failure, never more than MaxFailureDelay.
+func (s *Service) failureDelay(n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	d := s.limits.FailureDelay
+	for i := 1; i < n && d < s.limits.MaxFailureDelay; i++ {
+		d *= 2
+	}
+	return min(d, s.limits.MaxFailureDelay)
+}
+
+// wait sleeps for d, or until ctx ends.
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Service) openSession(ctx context.Context, userID int64, ip, userAgent string) (string, time.Time, error) {

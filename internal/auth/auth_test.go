@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,20 +107,50 @@ func TestLogin(t *testing.T) {
 
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
-	s := newService(t)
+	// Short delays keep the test quick; the rule is the same as with DefaultLimits.
+	limits := DefaultLimits
+	limits.FailureDelay, limits.MaxFailureDelay = 25*time.Millisecond, 400*time.Millisecond
+	s := NewService(pgtest.New(t, Schema), limits)
 	ctx := context.Background()
-	if _, err := s.CreateUser(ctx, NewUser{Email: "fan@example.com", Password: "correct horse", Role: web.RoleFan}); err != nil {
+	if _, err := s.CreateUser(ctx, NewUser{Email: "admin@example.com", Password: "correct horse", Role: web.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("ErrRateLimitedPerAccount", func(t *testing.T) {
-		for i := range DefaultLimits.MaxFailuresAccount {
-			if _, _, _, err := s.Login(ctx, "fan@example.com", "guess", "10.1.0."+string(rune('1'+i)), "t"); !fault.Is(err, fault.Unauthorized) {
-				t.Fatalf("attempt %d: %v", i, err)
+	t.Run("GuessesSlowDownButTheOwnerGetsIn", func(t *testing.T) {
+		const guesses = 10
+		for i := range guesses {
+			start := time.Now()
+			if _, _, _, err := s.Login(ctx, "admin@example.com", "guess", fmt.Sprintf("10.1.0.%d", i+1), "t"); !fault.Is(err, fault.Unauthorized) {
+				t.Fatalf("guess %d: %v", i+1, err)
+			}
+			// Guess i+1 follows i failures and waits at least their delay.
+			if took, want := time.Since(start), s.failureDelay(i); took < want {
+				t.Fatalf("guess %d took %v, want at least %v", i+1, took, want)
 			}
 		}
-		// Even the right password waits now: the guesser must not learn it was right.
-		if _, _, _, err := s.Login(ctx, "fan@example.com", "correct horse", "10.1.1.1", "t"); !fault.Is(err, fault.RateLimited) {
-			t.Fatalf("after %d failures: %v", DefaultLimits.MaxFailuresAccount, err)
+		start := time.Now()
+		_, _, u, err := s.Login(ctx, "admin@example.com", "correct horse", "10.1.1.1", "t")
+		if err != nil || u.Email != "admin@example.com" {
+			t.Fatalf("the owner after %d guesses: %v, %v", guesses, u, err)
+		}
+		// The right password waits as a wrong one would (the wait tells a guesser nothing), and
+		// no longer than the bound.
+		if took := time.Since(start); took < limits.MaxFailureDelay || took > limits.MaxFailureDelay+5*time.Second {
+			t.Fatalf("the owner's login took %v, want %v plus the password check", took, limits.MaxFailureDelay)
+		}
+	})
+	t.Run("DelayGrowsPerFailureUpToTheBound", func(t *testing.T) {
+		d := NewService(nil, DefaultLimits)
+		if got := d.failureDelay(0); got != 0 {
+			t.Fatalf("delay without failures = %v", got)
+		}
+		for n := 1; n < 50; n++ {
+			prev, cur := d.failureDelay(n-1), d.failureDelay(n)
+			if cur < prev || cur > DefaultLimits.MaxFailureDelay || (prev < DefaultLimits.MaxFailureDelay && cur == prev) {
+				t.Fatalf("delay after %d failures = %v, after %d = %v (bound %v)", n-1, prev, n, cur, DefaultLimits.MaxFailureDelay)
+			}
+		}
+		if DefaultLimits.MaxFailureDelay > 5*time.Second {
+			t.Fatalf("MaxFailureDelay %v: the owner would wait too long", DefaultLimits.MaxFailureDelay)
 		}
 	})
 	t.Run("ErrRateLimitedPerAddress", func(t *testing.T) {
