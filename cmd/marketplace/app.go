@@ -219,6 +219,8 @@ func (m *Main) serve() error {
 		SecureCookies: m.Config.SecureCookies,
 		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
 		Markets:       storefront.Markets(),
+
+		TrustedProxies: m.Config.TrustedProxies, // whose X-Forwarded-For names the client
 	})
 	if err != nil {
 		return err

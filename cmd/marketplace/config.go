@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"marketplace/internal/web"
 )
 
 // Config is everything the program reads from its environment, with the defaults that make
@@ -15,6 +18,7 @@ type Config struct {
 	HTTPAddr            string        // HTTP_ADDR
 	BaseURL             string        // BASE_URL: how people reach us (links in e-mails, Stripe return URLs)
 	SecureCookies       bool          // SECURE_COOKIES: behind HTTPS
+	TrustedProxies      []*net.IPNet  // TRUSTED_PROXIES: peers whose X-Forwarded-For is believed; none by default
 	DBMaxConns          int32         // DB_MAX_CONNS
 	Workers             int           // WORKERS: in-process job workers in serve; 0 leaves jobs to `worker` processes
 	StripeSecretKey     string        // STRIPE_SECRET_KEY
@@ -47,6 +51,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	var err error
 	if c.SecureCookies, err = boolEnv(getenv, "SECURE_COOKIES", false); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = web.ParseTrustedProxies(getenv("TRUSTED_PROXIES")); err != nil {
 		return c, err
 	}
 	maxConns, err := intEnv(getenv, "DB_MAX_CONNS", 20)

@@ -84,6 +84,9 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Registry receives the HTTP metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (TRUSTED_PROXIES);
+	// none: the socket's address is the client's, whatever the headers say.
+	TrustedProxies []*net.IPNet
 	// Markets are the countries and currencies the header's selector offers and the market
 	// cookie may name (storefront.Markets); none hides the selector.
 	Markets Markets
@@ -126,9 +129,9 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{Echo: e, Pages: pages, cfg: cfg, log: cfg.Logger, registry: cfg.Registry,
 		bodies: map[string]int64{}, homes: map[Role]string{}}
 	e.HTTPErrorHandler = s.handleError
-	// Client addresses come from the socket unless a proxy we run sets X-Forwarded-For on
-	// loopback; login rate limiting keys on them.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true), echo.TrustPrivateNet(true))
+	// Client addresses come from the socket unless a configured proxy forwards them; login
+	// rate limiting keys on them.
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/" },
