@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"marketplace/internal/postgres/pgtest"
 	"marketplace/internal/web"
 )
@@ -116,4 +118,57 @@ func TestLoginAddressBehindProxies(t *testing.T) {
 			t.Fatalf("failure from an untrusted peer counted against %q, %v; want 10.9.9.9", ip, err)
 		}
 	})
+}
+
+func TestCSRFProtectsCookieSessionsOnly(t *testing.T) {
+	t.Parallel()
+	srv, svc := loginServer(t)
+	ctx := context.Background()
+	u, err := svc.CreateUser(ctx, NewUser{Email: "fan@example.com", Password: "correct horse", Role: web.RoleFan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, _, _, err := svc.Login(ctx, "fan@example.com", "correct horse", "10.0.0.1", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := svc.CreateAPIKey(ctx, u.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stand-ins for an API route "anyone" may call and a page's form.
+	ok := func(c echo.Context) error { return c.NoContent(http.StatusCreated) }
+	srv.Echo.POST("/api/v1/probe", ok)
+	srv.Echo.POST("/probe", ok)
+	post := func(path, ctype string, header ...string) int {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"reason": "fake"}`))
+		req.Header.Set("Content-Type", ctype)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Add(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	const crossSite = "https://evil.example"
+	for _, tc := range []struct {
+		name, path, ctype string
+		header            []string
+		want              int
+	}{
+		{"AnonymousAPICallNeedsNoToken", "/api/v1/probe", "application/json", nil, http.StatusCreated},
+		{"APIKeyCallNeedsNoToken", "/api/v1/probe", "application/json", []string{"Authorization", "Bearer " + key}, http.StatusCreated},
+		{"ErrSessionAPICallWithoutToken", "/api/v1/probe", "application/json", []string{"Cookie", web.SessionCookie + "=" + session}, http.StatusForbidden},
+		{"ErrCrossSiteFormWithSessionToAPI", "/api/v1/probe", "application/x-www-form-urlencoded", []string{"Cookie", web.SessionCookie + "=" + session, "Origin", crossSite}, http.StatusForbidden},
+		{"ErrCrossSiteFormWithSessionToPage", "/probe", "application/x-www-form-urlencoded", []string{"Cookie", web.SessionCookie + "=" + session, "Origin", crossSite}, http.StatusForbidden},
+		{"SessionAPICallWithToken", "/api/v1/probe", "application/json", []string{"Cookie", web.SessionCookie + "=" + session + "; _csrf=tok", "X-CSRF-Token", "tok"}, http.StatusCreated},
+		// Pages keep their token even without a session: login and checkout forms are forgeable too.
+		{"ErrAnonymousPageFormWithoutToken", "/probe", "application/x-www-form-urlencoded", nil, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := post(tc.path, tc.ctype, tc.header...); got != tc.want {
+				t.Fatalf("POST %s: %d, want %d", tc.path, got, tc.want)
+			}
+		})
+	}
 }

@@ -173,11 +173,7 @@ func NewServer(cfg Config) (*Server, error) {
 		CookieSecure:   cfg.SecureCookies,
 		CookieSameSite: http.SameSiteLaxMode,
 		ContextKey:     "csrf",
-		// Bearer-key callers and signed webhooks carry no cookies, so there is nothing to forge.
-		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ") ||
-				strings.HasPrefix(c.Request().URL.Path, "/webhooks/")
-		},
+		Skipper:        skipCSRF,
 		ErrorHandler: func(err error, c echo.Context) error {
 			return fault.Wrap(fault.Forbidden, err, "the form's security token is missing or wrong: reload the page and try again")
 		},
@@ -193,6 +189,23 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.Static("/static", files)
 	return s, nil
+}
+
+// skipCSRF says which requests need no CSRF token. A token protects what a cookie session may
+// do; where no cookie session speaks, a forged request can do nothing its sender could not do
+// alone. So bearer-key callers, signed webhooks and JSON API calls without a session (an
+// anonymous report, as the contract promises "anyone") go through. An API call that rides on a
+// session cookie still needs the token (the X-CSRF-Token header), like every page form: a token
+// is the one check that holds whatever the browser sends, where Origin and Sec-Fetch-Site are
+// missing from older browsers and proxies strip them. Pages keep the token even when anonymous,
+// as login and checkout forms are worth forging too.
+func skipCSRF(c echo.Context) bool {
+	req := c.Request()
+	if strings.HasPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer ") || strings.HasPrefix(req.URL.Path, "/webhooks/") {
+		return true
+	}
+	id := Caller(c) // identify ran first; a stale session cookie was dropped there
+	return strings.HasPrefix(req.URL.Path, "/api/") && (id == nil || id.ViaAPIKey)
 }
 
 // Handler returns the http.Handler to serve.
