@@ -35,6 +35,9 @@ func Routes(srv *web.Server, svc *Service) error {
 	if err := srv.Pages.Add("licensing", templates, "templates/*.html"); err != nil {
 		return err
 	}
+	if err := addAdminMessages(srv); err != nil {
+		return err
+	}
 	h := &Handler{svc: svc, srv: srv}
 	e := srv.Echo
 	admin := web.RequireRole(web.RoleAdmin)
@@ -62,7 +65,7 @@ func Routes(srv *web.Server, svc *Service) error {
 	e.GET("/verify", h.verifyPage)
 
 	api := e.Group("/api/v1")
-	api.GET("/properties", h.apiProperties)
+	h.propertyRoutes(e, api, admin)
 	api.GET("/categories", h.apiCategories)
 	api.GET("/licensees", h.apiLicensees, reader)
 	api.POST("/licensees", h.apiCreateLicensee, admin)
@@ -82,6 +85,15 @@ func Routes(srv *web.Server, svc *Service) error {
 	api.GET("/verify/licences/:number", h.apiVerifyLicence)
 	api.GET("/verify/serials/:serial", h.apiVerifySerial)
 	return nil
+}
+
+// shown sets the status of freshly read licences to the one pages show today (expired once the
+// term has ended), for the lists of the admin pages.
+func (h *Handler) shown(ls []Licence) {
+	now := h.svc.now()
+	for i := range ls {
+		ls[i].Status = ls[i].StatusOn(now)
+	}
 }
 
 // --- access ---
@@ -138,17 +150,19 @@ type LicenceJSON struct {
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
-func licenceJSON(l Licence) LicenceJSON {
+// licenceJSON is l as the API shows it on the day now: an active licence whose term has ended
+// is "expired".
+func licenceJSON(l Licence, now time.Time) LicenceJSON {
 	return LicenceJSON{ID: l.ID, Number: l.Number, LicenseeID: l.LicenseeID, LicenseeName: l.LicenseeName, Property: l.Property,
 		Categories: l.Categories, Territories: l.Territories, ValidFrom: l.ValidFrom.Format(time.DateOnly),
-		ValidTo: l.ValidTo.Format(time.DateOnly), RoyaltyBPS: l.RoyaltyBPS, Status: l.Status, StatusReason: l.StatusReason,
+		ValidTo: l.ValidTo.Format(time.DateOnly), RoyaltyBPS: l.RoyaltyBPS, Status: l.StatusOn(now), StatusReason: l.StatusReason,
 		StatusChangedAt: l.StatusChangedAt, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
 }
 
-func licencesJSON(ls []Licence) []LicenceJSON {
+func licencesJSON(ls []Licence, now time.Time) []LicenceJSON {
 	out := make([]LicenceJSON, len(ls))
 	for i, l := range ls {
-		out[i] = licenceJSON(l)
+		out[i] = licenceJSON(l, now)
 	}
 	return out
 }
@@ -207,14 +221,6 @@ func (r LicenceRequest) input(base LicenceInput, requireAll bool) (LicenceInput,
 }
 
 // --- API handlers ---
-
-func (h *Handler) apiProperties(c echo.Context) error {
-	ps, err := h.svc.Properties(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, ps)
-}
 
 // CategoryJSON is one entry of GET /api/v1/categories.
 type CategoryJSON struct {
@@ -308,7 +314,7 @@ func (h *Handler) apiLicencesOf(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, licencesJSON(ls))
+	return c.JSON(http.StatusOK, licencesJSON(ls, h.svc.now()))
 }
 
 func (h *Handler) apiCreateLicence(c echo.Context) error {
@@ -325,13 +331,13 @@ func (h *Handler) apiCreateLicence(c echo.Context) error {
 	}
 	in, err := r.input(LicenceInput{}, true)
 	if err != nil {
-		return err
+		return h.svc.everyProblem(c.Request().Context(), in, true, err)
 	}
 	l, err := h.svc.CreateLicence(c.Request().Context(), web.Caller(c), id, in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, licenceJSON(l))
+	return c.JSON(http.StatusCreated, licenceJSON(l, h.svc.now()))
 }
 
 // readableLicence finds the :number licence and checks the caller may read it.
@@ -351,7 +357,7 @@ func (h *Handler) apiLicence(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, licenceJSON(l))
+	return c.JSON(http.StatusOK, licenceJSON(l, h.svc.now()))
 }
 
 func (h *Handler) apiPatchLicence(c echo.Context) error {
@@ -371,7 +377,7 @@ func (h *Handler) apiPatchLicence(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, licenceJSON(l))
+		return c.JSON(http.StatusOK, licenceJSON(l, h.svc.now()))
 	case !terms:
 		return fault.Validation("the body changes nothing", fault.Field("status", "send a status, or the terms to change"))
 	}
@@ -381,13 +387,13 @@ func (h *Handler) apiPatchLicence(c echo.Context) error {
 	}
 	in, err := r.input(inputOf(cur), false)
 	if err != nil {
-		return err
+		return h.svc.everyProblem(ctx, in, false, err)
 	}
 	l, err := h.svc.UpdateLicence(ctx, actor, cur.Number, in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, licenceJSON(l))
+	return c.JSON(http.StatusOK, licenceJSON(l, h.svc.now()))
 }
 
 func inputOf(l Licence) LicenceInput {
@@ -512,7 +518,7 @@ func (h *Handler) apiCoverage(c echo.Context) error {
 	}
 	out := CoverageJSON{Allowed: a.Allowed, Reason: a.Reason, Detail: a.Detail}
 	if a.Licence != nil {
-		l := licenceJSON(*a.Licence)
+		l := licenceJSON(*a.Licence, h.svc.now())
 		out.Licence = &l
 	}
 	return c.JSON(http.StatusOK, out)
@@ -547,7 +553,7 @@ func (h *Handler) apiVerifyLicence(c echo.Context) error {
 		return err
 	}
 	l := v.Licence
-	return c.JSON(http.StatusOK, VerifyLicenceJSON{Number: l.Number, Valid: v.Valid, Status: l.Status, Licensee: l.LicenseeName,
+	return c.JSON(http.StatusOK, VerifyLicenceJSON{Number: l.Number, Valid: v.Valid, Status: v.Status, Licensee: l.LicenseeName,
 		Property: l.Property, Categories: l.Categories, Territories: l.Territories, ValidFrom: l.ValidFrom.Format(time.DateOnly),
 		ValidTo: l.ValidTo.Format(time.DateOnly), Reason: v.Reason})
 }
@@ -631,6 +637,7 @@ func (h *Handler) adminHome(c echo.Context) error {
 	if p.Licences, err = h.svc.SearchLicences(ctx, LicenceFilter{Limit: 10}); err != nil {
 		return err
 	}
+	h.shown(p.Licences)
 	if p.Properties, err = h.svc.Properties(ctx); err != nil {
 		return err
 	}
@@ -747,6 +754,7 @@ func (h *Handler) renderLicensee(c echo.Context, status int, id int64, p *Licens
 	if p.Licences, err = h.svc.LicencesOf(ctx, id); err != nil {
 		return err
 	}
+	h.shown(p.Licences)
 	if p.Resellers, err = h.svc.Resellers(ctx, id); err != nil {
 		return err
 	}
@@ -903,17 +911,22 @@ func readLicenceForm(c echo.Context) (LicenceForm, LicenceInput, error) {
 	if f.ValidTo != "" {
 		r.ValidTo = &f.ValidTo
 	}
-	var bad fault.Fields
+	var royalty *fault.FieldError
 	if f.RoyaltyBPS != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(f.RoyaltyBPS))
 		if err != nil {
-			bad.Add("royalty_bps", "must be a whole number of basis points (1200 is 12%%)")
+			fe := fault.Field("royalty_bps", "must be a whole number of basis points (1200 is 12%%)")
+			royalty = &fe
 		}
 		r.RoyaltyBPS = &n
 	}
 	in, err := r.input(LicenceInput{}, true)
-	if err == nil {
-		err = bad.Err("the licence is not valid")
+	if royalty != nil {
+		var fields []fault.FieldError
+		if e, ok := fault.As(err); ok {
+			fields = e.Fields
+		}
+		err = fault.Validation("the licence is not valid", append(fields, *royalty)...)
 	}
 	return f, in, err
 }
@@ -941,6 +954,9 @@ func (h *Handler) createLicenceForm(c echo.Context) error {
 		return err
 	}
 	form, in, err := readLicenceForm(c)
+	if err != nil {
+		err = h.svc.everyProblem(ctx, in, true, err)
+	}
 	var l Licence
 	if err == nil {
 		l, err = h.svc.CreateLicence(ctx, web.Caller(c), id, in)
@@ -979,6 +995,9 @@ func (h *Handler) updateLicenceForm(c echo.Context) error {
 	}
 	form, in, err := readLicenceForm(c)
 	form.Number = cur.Number
+	if err != nil {
+		err = h.svc.everyProblem(ctx, in, false, err)
+	}
 	if err == nil {
 		_, err = h.svc.UpdateLicence(ctx, web.Caller(c), cur.Number, in)
 	}
@@ -995,6 +1014,7 @@ func (h *Handler) updateLicenceForm(c echo.Context) error {
 type LicencePage struct {
 	web.Page
 	Licence Licence
+	Shown   Status // the status today: expired once the term has ended
 	Audit   []audit.Entry
 	Reason  string
 	Errors  map[string]string
@@ -1010,6 +1030,7 @@ func (h *Handler) renderLicence(c echo.Context, status int, p *LicencePage) erro
 		return err
 	}
 	p.Title = "Licence " + p.Licence.Number
+	p.Shown = p.Licence.StatusOn(h.svc.now())
 	return h.srv.Render(c, status, "licensing/licence", p)
 }
 
@@ -1040,11 +1061,12 @@ type LicencesPage struct {
 
 func (h *Handler) licencesPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := &LicencesPage{Page: web.Page{Title: "Licences"}, Statuses: []Status{StatusActive, StatusSuspended, StatusTerminated}, Query: c.QueryParam("q"), Property: c.QueryParam("property"), Status: c.QueryParam("status")}
+	p := &LicencesPage{Page: web.Page{Title: "Licences"}, Statuses: []Status{StatusActive, StatusExpired, StatusSuspended, StatusTerminated}, Query: c.QueryParam("q"), Property: c.QueryParam("property"), Status: c.QueryParam("status")}
 	var err error
 	if p.Licences, err = h.svc.SearchLicences(ctx, LicenceFilter{Query: p.Query, Property: p.Property, Status: Status(p.Status)}); err != nil {
 		return err
 	}
+	h.shown(p.Licences)
 	if p.Properties, err = h.svc.Properties(ctx); err != nil {
 		return err
 	}

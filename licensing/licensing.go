@@ -192,7 +192,19 @@ const (
 	StatusActive     Status = "active"
 	StatusSuspended  Status = "suspended"
 	StatusTerminated Status = "terminated"
+	// StatusExpired is never stored: it is how an active licence whose term has ended is
+	// shown (StatusOn), so that the registry never calls it active.
+	StatusExpired Status = "expired"
 )
+
+// StatusOn is the status to show on the day on: the stored status, except that an active
+// licence whose term ended before on is expired.
+func (l *Licence) StatusOn(on time.Time) Status {
+	if l.Status == StatusActive && dayOf(on) > dayOf(l.ValidTo) {
+		return StatusExpired
+	}
+	return l.Status
+}
 
 // Property is a licensable Olympic property with the marks that claim it.
 type Property struct {
@@ -398,91 +410,6 @@ func (s *Service) runResellerHooks(ctx context.Context, tx pgx.Tx, ch ResellerCh
 	return nil
 }
 
-// --- Properties ---
-
-var propertyCode = regexp.MustCompile(`^[A-Z0-9]{2,32}$`)
-
-// CreateProperty adds a property with its marks, or adds the marks it lacks to an existing
-// one (so seeding twice changes nothing). Returns Invalid for a bad code, name or mark.
-func (s *Service) CreateProperty(ctx context.Context, actor *web.Identity, p Property) (_ Property, err error) {
-	defer fault.Annotate(&err, "licensing.CreateProperty()")
-	var bad fault.Fields
-	p.Code = strings.ToUpper(strings.TrimSpace(p.Code))
-	p.Name = strings.TrimSpace(p.Name)
-	p.Marks = slices.Clone(p.Marks) // the caller's marks (Seed's shared table) stay as they were
-	if !propertyCode.MatchString(p.Code) {
-		bad.Add("code", "2 to 32 upper-case letters and digits, such as PARIS2024")
-	}
-	if p.Name == "" {
-		bad.Add("name", "is required")
-	}
-	for i := range p.Marks {
-		p.Marks[i].Text = strings.TrimSpace(p.Marks[i].Text)
-		p.Marks[i].Property = p.Code
-		if p.Marks[i].Text == "" {
-			bad.Add("marks", "a mark cannot be empty")
-		}
-	}
-	if err := bad.Err("the property is not valid"); err != nil {
-		return Property{}, err
-	}
-	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
-		created, err := insertProperty(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		added, err := insertMarks(ctx, tx, p.Marks)
-		if err != nil {
-			return err
-		}
-		if created || len(added) > 0 {
-			if _, err := bumpVersion(ctx, tx); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, actor, "property.create", "property", p.Code, nil, Property{Code: p.Code, Name: p.Name, Marks: added}, "")
-		}
-		return nil
-	})
-	if err != nil {
-		return Property{}, postgres.Err(err, "property")
-	}
-	s.refreshAfterWrite(ctx)
-	return s.property(ctx, p.Code)
-}
-
-// Properties lists the properties with their marks.
-func (s *Service) Properties(ctx context.Context) (_ []Property, err error) {
-	defer fault.Annotate(&err, "licensing.Properties()")
-	return listProperties(ctx, s.db)
-}
-
-func (s *Service) property(ctx context.Context, code string) (Property, error) {
-	ps, err := s.Properties(ctx)
-	if err != nil {
-		return Property{}, err
-	}
-	for _, p := range ps {
-		if p.Code == code {
-			return p, nil
-		}
-	}
-	return Property{}, fault.New(fault.NotFound, "property %s not found", code)
-}
-
-// PropertyMarks lists every mark of every property, for detection's text rules.
-func (s *Service) PropertyMarks(ctx context.Context) (_ []Mark, err error) {
-	defer fault.Annotate(&err, "licensing.PropertyMarks()")
-	ps, err := s.Properties(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var marks []Mark
-	for _, p := range ps {
-		marks = append(marks, p.Marks...)
-	}
-	return marks, nil
-}
-
 // --- Licensees ---
 
 // LicenseeInput is what an admin gives to create or edit a licensee.
@@ -655,6 +582,43 @@ func (s *Service) validateLicence(ctx context.Context, q querier, in *LicenceInp
 		bad.Add("royalty_bps", "must be between 0 and 10000 basis points (0%% to 100%%)")
 	}
 	return bad.Err("the licence is not valid")
+}
+
+// licenceFields are a licence's fields in the order its form and API name their problems.
+var licenceFields = []string{"number", "property", "categories", "territories", "valid_from", "valid_to", "royalty_bps"}
+
+// everyProblem adds to a request's unreadable fields (parsed, an Invalid error) the problems
+// the other fields of in have, so that one answer names every mistake. Each field keeps the
+// first problem found: an unreadable date is not also "required".
+func (s *Service) everyProblem(ctx context.Context, in LicenceInput, isNew bool, parsed error) error {
+	first, ok := fault.As(parsed)
+	if !ok || first.Code != fault.Invalid {
+		return parsed
+	}
+	fields := slices.Clone(first.Fields)
+	named := map[string]bool{}
+	for _, f := range fields {
+		named[f.Field] = true
+	}
+	if err := s.validateLicence(ctx, s.db, &in, isNew); err != nil {
+		more, ok := fault.As(err)
+		if !ok {
+			return err
+		}
+		for _, f := range more.Fields {
+			if !named[f.Field] {
+				fields = append(fields, f)
+			}
+		}
+	}
+	order := func(f fault.FieldError) int {
+		if i := slices.Index(licenceFields, f.Field); i >= 0 {
+			return i
+		}
+		return len(licenceFields)
+	}
+	slices.SortStableFunc(fields, func(a, b fault.FieldError) int { return order(a) - order(b) })
+	return fault.Validation(first.Message, fields...)
 }
 
 func categoryList() string {
@@ -843,7 +807,7 @@ func (s *Service) LicenceByNumber(ctx context.Context, number string) (_ Licence
 // LicencesOf lists a licensee's licences, every status, newest term first.
 func (s *Service) LicencesOf(ctx context.Context, licenseeID int64) (_ []Licence, err error) {
 	defer fault.Annotate(&err, "licensing.LicencesOf(%d)", licenseeID)
-	return listLicences(ctx, s.db, LicenceFilter{LicenseeID: licenseeID, Limit: 1000})
+	return listLicences(ctx, s.db, LicenceFilter{LicenseeID: licenseeID, Limit: 1000}, s.now())
 }
 
 // LicensesOf is LicencesOf under the spelling the wiring brief used.
@@ -865,7 +829,7 @@ type LicenceFilter struct {
 // SearchLicences lists licences matching f, newest term first.
 func (s *Service) SearchLicences(ctx context.Context, f LicenceFilter) (_ []Licence, err error) {
 	defer fault.Annotate(&err, "licensing.SearchLicences()")
-	return listLicences(ctx, s.db, f)
+	return listLicences(ctx, s.db, f, s.now())
 }
 
 // --- Resellers ---

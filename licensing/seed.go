@@ -3,6 +3,7 @@ package licensing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,4 +195,61 @@ func SeedResellers(ctx context.Context, svc *Service, sellerIDs []int64) error {
 		}
 	}
 	return nil
+}
+
+// NotDemo describes what the registry holds that Seed did not make: properties, licensees
+// and licences by code, name and number, a few of each ("2 licensees (Koala Merch, …)"). An
+// empty answer means the registry is empty or the demo's alone, where seeding is safe.
+func NotDemo(ctx context.Context, svc *Service) (_ []string, err error) {
+	defer fault.Annotate(&err, "licensing.NotDemo()")
+	var found []string
+	ps, err := svc.Properties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, p := range ps {
+		if !slices.ContainsFunc(seedProperties, func(s Property) bool { return s.Code == p.Code }) {
+			codes = append(codes, p.Code)
+		}
+	}
+	found = appendFound(found, "property", "properties", codes)
+	ls, err := svc.Licensees(ctx, LicenseeFilter{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, l := range ls {
+		if !slices.ContainsFunc(seedLicensees, func(s LicenseeInput) bool { return strings.EqualFold(s.Name, l.Name) }) {
+			names = append(names, l.Name)
+		}
+	}
+	found = appendFound(found, "licensee", "licensees", names)
+	lcs, err := svc.SearchLicences(ctx, LicenceFilter{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var numbers []string
+	for _, l := range lcs {
+		if !slices.ContainsFunc(seedLicences, func(s seedLicence) bool { return s.number == l.Number }) {
+			numbers = append(numbers, l.Number)
+		}
+	}
+	return appendFound(found, "licence", "licences", numbers), nil
+}
+
+// appendFound adds "n things (a, b, c, …)" to found when there are any.
+func appendFound(found []string, one, many string, items []string) []string {
+	switch len(items) {
+	case 0:
+		return found
+	case 1:
+		return append(found, "1 "+one+" ("+items[0]+")")
+	}
+	shown := items[:min(len(items), 3)]
+	more := ""
+	if len(items) > len(shown) {
+		more = ", …"
+	}
+	return append(found, fmt.Sprintf("%d %s (%s%s)", len(items), many, strings.Join(shown, ", "), more))
 }

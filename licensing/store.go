@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,6 +59,43 @@ func insertMarks(ctx context.Context, tx pgx.Tx, marks []Mark) ([]Mark, error) {
 		}
 	}
 	return added, nil
+}
+
+// lockProperty reads a property with its marks and locks its row until the transaction ends.
+func lockProperty(ctx context.Context, tx pgx.Tx, code string) (Property, error) {
+	p := Property{Code: code, Marks: []Mark{}}
+	if err := tx.QueryRow(ctx, "SELECT name FROM properties WHERE code = $1 FOR UPDATE", code).Scan(&p.Name); err != nil {
+		return Property{}, err
+	}
+	rows, err := tx.Query(ctx, "SELECT mark, lang FROM property_marks WHERE property = $1 ORDER BY id", code)
+	if err != nil {
+		return Property{}, err
+	}
+	marks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Mark, error) {
+		m := Mark{Property: code}
+		err := r.Scan(&m.Text, &m.Lang)
+		return m, err
+	})
+	if err != nil {
+		return Property{}, err
+	}
+	p.Marks = append(p.Marks, marks...)
+	return p, nil
+}
+
+// updateProperty writes p's name and, when marks, replaces its marks by p.Marks in their order.
+func updateProperty(ctx context.Context, tx pgx.Tx, p Property, marks bool) error {
+	if _, err := tx.Exec(ctx, "UPDATE properties SET name = $2 WHERE code = $1", p.Code, p.Name); err != nil {
+		return err
+	}
+	if !marks {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM property_marks WHERE property = $1", p.Code); err != nil {
+		return err
+	}
+	_, err := insertMarks(ctx, tx, p.Marks)
+	return err
 }
 
 func propertyExists(ctx context.Context, q querier, code string) (bool, error) {
@@ -205,15 +243,17 @@ func checkOverlap(ctx context.Context, tx pgx.Tx, licenseeID, self int64, in Lic
 		}}
 }
 
-func listLicences(ctx context.Context, q querier, f LicenceFilter) ([]Licence, error) {
+// listLicences lists the licences matching f; an active licence whose term ended before today
+// counts as expired (Licence.StatusOn), not active.
+func listLicences(ctx context.Context, q querier, f LicenceFilter, today time.Time) ([]Licence, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
 	rows, err := q.Query(ctx, "SELECT "+licenceColumns+` FROM licences l JOIN licensees e ON e.id = l.licensee_id
-		WHERE ($1 = 0 OR l.licensee_id = $1) AND ($2 = '' OR l.property = $2) AND ($3 = '' OR l.status = $3)
+		WHERE ($1 = 0 OR l.licensee_id = $1) AND ($2 = '' OR l.property = $2) AND ($3 = '' OR CASE WHEN l.status = 'active' AND l.valid_to < $6::date THEN 'expired' ELSE l.status END = $3)
 		  AND ($4 = '' OR l.number ILIKE '%' || $4 || '%' OR e.name ILIKE '%' || $4 || '%')
 		ORDER BY l.valid_to DESC, l.number LIMIT $5`,
-		f.LicenseeID, strings.ToUpper(f.Property), string(f.Status), likeEscape(f.Query), f.Limit)
+		f.LicenseeID, strings.ToUpper(f.Property), string(f.Status), likeEscape(f.Query), f.Limit, dateOnly(today).Format(time.DateOnly))
 	if err != nil {
 		return nil, err
 	}

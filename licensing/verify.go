@@ -196,7 +196,8 @@ func (s *Service) VerifySerial(ctx context.Context, serial, country string) (_ S
 
 // LicenceVerdict is the public answer about a licence number.
 type LicenceVerdict struct {
-	Valid   bool // active and in its term today
+	Valid   bool   // active and in its term today
+	Status  Status // the licence's status today: expired once its term has ended
 	Licence Licence
 	Reason  string
 }
@@ -210,7 +211,7 @@ func (s *Service) VerifyLicence(ctx context.Context, number string) (_ LicenceVe
 		return LicenceVerdict{}, err
 	}
 	now := s.now()
-	v := LicenceVerdict{Licence: l, Valid: l.InForce(now)}
+	v := LicenceVerdict{Licence: l, Valid: l.InForce(now), Status: l.StatusOn(now)}
 	switch {
 	case l.Status != StatusActive:
 		v.Reason = "This licence is " + string(l.Status) + "."

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"marketplace/catalog"
 	"marketplace/internal/auth"
@@ -26,6 +29,9 @@ type demoAccount struct {
 // demo catalogue is as big as m.Demo says (zero: demo.Small, a handful of products for the
 // tests; `marketplace seed` loads demo.Full).
 func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
+	if err := m.refuseRealData(ctx); err != nil {
+		return err
+	}
 	registry, err := licensing.Seed(ctx, m.Licensing)
 	if err != nil {
 		return err
@@ -55,6 +61,47 @@ func (m *Main) Seed(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %-9s %s\n", a.Role, a.Email)
 	}
 	return nil
+}
+
+// demoDomain is the domain of every demo account's e-mail address.
+const demoDomain = "@demo.olympics.test"
+
+// refuseRealData keeps the demo, and its published password, out of a real install: seeding
+// runs only on an empty database or one that holds the demo alone. The error says what the
+// database holds and how to go on.
+func (m *Main) refuseRealData(ctx context.Context) error {
+	found, err := licensing.NotDemo(ctx, m.Licensing)
+	if err != nil {
+		return err
+	}
+	// Users belong to no slice's registry; their addresses say whether they are the demo's.
+	rows, err := m.DB.Query(ctx, `SELECT email FROM users WHERE email NOT LIKE '%'||$1 ORDER BY id`, demoDomain)
+	if err != nil {
+		return err
+	}
+	emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(emails) > 0 {
+		shown := emails[:min(len(emails), 3)]
+		more := ""
+		if len(emails) > len(shown) {
+			more = ", …"
+		}
+		noun := "users"
+		if len(emails) == 1 {
+			noun = "user"
+		}
+		found = append([]string{fmt.Sprintf("%d %s (%s%s)", len(emails), noun, strings.Join(shown, ", "), more)}, found...)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return fmt.Errorf("seed: this database is not a demo: it holds %s.\n"+
+		"seed loads the demo world, whose accounts share a published password, so it runs only on an empty database or one that holds the demo alone.\n"+
+		"For a real install, do not seed: create the first admin with `marketplace users create --email E --role admin --password P` and register properties, licensees and licences as that admin.\n"+
+		"For a demo, point DATABASE_URL at an empty database (`marketplace devdb start --dir DIR` makes one)", strings.Join(found, ", "))
 }
 
 // ensureUser creates the account unless its e-mail address is taken.
