@@ -116,7 +116,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store.SetPhotoChecker(m.photoChecker())
 
 	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{Store: m.Store, BaseURL: m.Config.BaseURL,
-		StripeSecretKey: m.Config.StripeSecretKey, StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
+		StripeSecretKey: m.stripeKey(), StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
 		Logger: m.Log.With("slice", "checkout")}); err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Review = review.NewService(db, m.Catalog, m.Detection, review.WithOrders(m.Checkout),
 		review.WithLogger(m.Log.With("slice", "review")))
 	if m.Checkout.Mode() == storefront.PaymentTest {
-		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
+		m.Log.Warn("payments: PAYMENTS=test, orders are paid on the labelled test-payment page and no money moves")
 	}
 
 	m.Jobs.PeriodicJobs().AddMany(slices.Concat(
@@ -133,6 +133,15 @@ func (m *Main) Open(ctx context.Context) error {
 		detection.RegisterJobs(m.workers, m.Detection),
 		storefront.RegisterCheckoutJobs(m.workers, m.Checkout)))
 	return nil
+}
+
+// stripeKey is the key the checkout pays with: none under PAYMENTS=test, which is what makes it
+// use the test-payment page.
+func (m *Main) stripeKey() string {
+	if m.Config.TestPayments() {
+		return ""
+	}
+	return m.Config.StripeSecretKey
 }
 
 // Migrate applies every pending migration.
@@ -143,6 +152,11 @@ func (m *Main) Migrate(ctx context.Context) error {
 // Run opens the program if needed, then starts what opts ask for and returns once it is
 // serving; Close stops it.
 func (m *Main) Run(ctx context.Context, opts RunOptions) error {
+	if opts.Serve {
+		if err := m.Config.checkPayments(); err != nil {
+			return err
+		}
+	}
 	if m.DB == nil {
 		if err := m.Open(ctx); err != nil {
 			return err
@@ -219,6 +233,7 @@ func (m *Main) serve() error {
 		SecureCookies: m.Config.SecureCookies,
 		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
 		Markets:       storefront.Markets(),
+		TestPayments:  m.Checkout.Mode() == storefront.PaymentTest,
 	})
 	if err != nil {
 		return err

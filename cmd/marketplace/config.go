@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	StripeSecretKey     string        // STRIPE_SECRET_KEY
 	StripeWebhookSecret string        // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string        // STRIPE_API_URL: a stripe-mock, for tests
+	Payments            string        // PAYMENTS: "stripe" (the default: serve needs both Stripe keys) or "test" (the labelled test-payment page)
 	MeilisearchURL      string        // MEILISEARCH_URL; empty: PostgreSQL search
 	MeilisearchKey      string        // MEILISEARCH_KEY
 	BlobURL             string        // BLOB_URL: where images live (file:// or s3://)
@@ -39,11 +41,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		StripeSecretKey:     getenv("STRIPE_SECRET_KEY"),
 		StripeWebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
 		StripeAPIURL:        getenv("STRIPE_API_URL"),
+		Payments:            or(getenv("PAYMENTS"), PaymentsStripe),
 		MeilisearchURL:      getenv("MEILISEARCH_URL"),
 		MeilisearchKey:      getenv("MEILISEARCH_KEY"),
 		BlobURL:             getenv("BLOB_URL"),
 		LogLevel:            or(getenv("LOG_LEVEL"), "info"),
 		LogFormat:           or(getenv("LOG_FORMAT"), "text"),
+	}
+	if c.Payments != PaymentsStripe && c.Payments != PaymentsTest {
+		return c, fmt.Errorf("PAYMENTS=%q: want %s or %s", c.Payments, PaymentsStripe, PaymentsTest)
 	}
 	var err error
 	if c.SecureCookies, err = boolEnv(getenv, "SECURE_COOKIES", false); err != nil {
@@ -78,6 +84,36 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.BaseURL = "http://" + c.HTTPAddr
 	}
 	return c, nil
+}
+
+// The values of PAYMENTS.
+const (
+	PaymentsStripe = "stripe" // orders are paid through Stripe Checkout
+	PaymentsTest   = "test"   // orders are paid on the labelled test-payment page; every page says so
+)
+
+// TestPayments reports whether orders are paid on the test-payment page.
+func (c Config) TestPayments() bool { return c.Payments == PaymentsTest }
+
+// checkPayments fails closed: a server that takes orders needs Stripe's secret key and the
+// webhook secret, unless test payments were asked for by name. Without this, a missing key
+// would silently mount the test-payment page, where anyone completes an order unpaid.
+func (c Config) checkPayments() error {
+	if c.TestPayments() {
+		return nil
+	}
+	var missing []string
+	if c.StripeSecretKey == "" {
+		missing = append(missing, "STRIPE_SECRET_KEY")
+	}
+	if c.StripeWebhookSecret == "" {
+		missing = append(missing, "STRIPE_WEBHOOK_SECRET")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("payments: %s not set: serve takes payments only through Stripe with both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, "+
+			"or set PAYMENTS=test for the labelled test-payment page (no money moves)", strings.Join(missing, " and "))
+	}
+	return nil
 }
 
 func or(v, def string) string {

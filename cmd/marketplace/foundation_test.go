@@ -42,7 +42,7 @@ func TestServeRefusesUnappliedMigrations(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t) // River's tables only
 	cfg, err := ConfigFromEnv(func(k string) string {
-		return map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"}[k]
+		return map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "PAYMENTS": "test"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ func startMain(t *testing.T) *Main {
 		"HTTP_ADDR":    "127.0.0.1:0",
 		"DATA_DIR":     t.TempDir(),
 		"WORKERS":      "2",
+		"PAYMENTS":     "test",
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {

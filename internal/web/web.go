@@ -87,6 +87,9 @@ type Config struct {
 	// Markets are the countries and currencies the header's selector offers and the market
 	// cookie may name (storefront.Markets); none hides the selector.
 	Markets Markets
+	// TestPayments says orders are paid on the test-payment page (PAYMENTS=test): every page
+	// then carries a banner saying so, so nobody mistakes the store for a real one.
+	TestPayments bool
 }
 
 // Server is the Echo instance with the house middleware, renderer and error handling.
@@ -119,6 +122,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	pages, err := NewRenderer()
 	if err != nil {
+		return nil, err
+	}
+	if err := addLayoutMessages(pages.Messages); err != nil {
 		return nil, err
 	}
 	e := echo.New()
