@@ -211,6 +211,10 @@ func (m *Main) jobsConfig() *river.Config {
 		// jobs as there are free slots, which caps a busy worker at ~10 jobs/s per slot; a
 		// screening takes ~8 ms, so a shorter cooldown is what lets the workers keep up.
 		FetchCooldown: 10 * time.Millisecond,
+		// A job still "running" after RescueStuckJobsAfter belongs to a process that died
+		// (SIGKILL, a lost machine): River's leader puts it back to work. See Config.
+		JobTimeout:           m.Config.JobTimeout,
+		RescueStuckJobsAfter: m.Config.RescueStuckJobs,
 	}
 }
 

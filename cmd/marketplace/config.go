@@ -28,6 +28,9 @@ type Config struct {
 	LogLevel            string        // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string        // LOG_FORMAT: text or json
 	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
+	JobTimeout          time.Duration // JOB_TIMEOUT: a job whose kind sets no timeout of its own
+	RescueStuckJobs     time.Duration // RESCUE_STUCK_JOBS_AFTER: a job running this long belongs to a dead process
+	MetricsAddr         string        // METRICS_ADDR: a second listener for /metrics; empty: admins only, on HTTP_ADDR
 	StorefrontCacheTTL  time.Duration // STOREFRONT_CACHE_TTL: search answers and pages reused (0: the store's default, negative: off)
 }
 
@@ -47,6 +50,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		BlobURL:             getenv("BLOB_URL"),
 		LogLevel:            or(getenv("LOG_LEVEL"), "info"),
 		LogFormat:           or(getenv("LOG_FORMAT"), "text"),
+		MetricsAddr:         getenv("METRICS_ADDR"),
+		// A screening takes milliseconds; River's own default (an hour) left a crashed
+		// process's listings pending that long. River rescues a job once both this and the
+		// job's own timeout have passed since it started; its rescuer looks every 30 s, and a
+		// new leader takes over within ~15 s of the old one's death, so 25 s here puts a
+		// stuck screening (which runs under JOB_TIMEOUT) back to work within a minute of a
+		// restart. Jobs with longer timeouts of their own (rescreening a whole seller) are left
+		// alone until theirs has passed, so none is run twice while it is still working.
+		JobTimeout:      20 * time.Second,
+		RescueStuckJobs: 25 * time.Second,
 	}
 	if c.Payments != PaymentsStripe && c.Payments != PaymentsTest {
 		return c, fmt.Errorf("PAYMENTS=%q: want %s or %s", c.Payments, PaymentsStripe, PaymentsTest)
@@ -72,6 +85,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.StorefrontCacheTTL, err = time.ParseDuration(v); err != nil {
 			return c, fmt.Errorf("STOREFRONT_CACHE_TTL must be a duration like 5s or -1s (off): %w", err)
 		}
+	}
+	for name, d := range map[string]*time.Duration{"JOB_TIMEOUT": &c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER": &c.RescueStuckJobs} {
+		if v := getenv(name); v != "" {
+			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+				return c, fmt.Errorf("%s=%q: want a positive duration like 20s", name, v)
+			}
+		}
+	}
+	if c.RescueStuckJobs < c.JobTimeout {
+		return c, fmt.Errorf("RESCUE_STUCK_JOBS_AFTER=%s must be at least JOB_TIMEOUT=%s (a job still within its time would be run twice)", c.RescueStuckJobs, c.JobTimeout)
 	}
 	if c.BlobURL == "" {
 		abs, err := filepath.Abs(filepath.Join(c.DataDir, "blobs"))
