@@ -54,10 +54,14 @@ type Main struct {
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
+	// MetricsAddr is where /metrics is served to operators once Run has returned, when
+	// METRICS_ADDR is set.
+	MetricsAddr string
 
-	http    *http.Server
-	working bool
-	workers *river.Workers
+	http        *http.Server
+	metricsHTTP *http.Server
+	working     bool
+	workers     *river.Workers
 }
 
 // Schemas is every slice's migrations, in dependency order.
@@ -281,7 +285,33 @@ func (m *Main) serve() error {
 			m.Log.Error("http server stopped", "err", err)
 		}
 	}()
+	if m.Config.MetricsAddr != "" {
+		if err := m.serveMetrics(); err != nil {
+			return err
+		}
+	}
 	m.Log.Info("serving", "url", "http://"+m.Addr, "workers", m.working)
+	return nil
+}
+
+// serveMetrics answers GET /metrics, and nothing else, on METRICS_ADDR: a second listener that
+// operators keep private (loopback, a private network), where Prometheus scrapes without an
+// account.
+func (m *Main) serveMetrics() error {
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR=%q: %w", m.Config.MetricsAddr, err)
+	}
+	m.MetricsAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Web.MetricsHandler())
+	m.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := m.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	m.Log.Info("serving metrics", "url", "http://"+m.MetricsAddr+"/metrics")
 	return nil
 }
 
@@ -293,6 +323,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
 		errs = append(errs, web.Shutdown(ctx, m.http))
+	}
+	if m.metricsHTTP != nil {
+		errs = append(errs, m.metricsHTTP.Shutdown(ctx))
 	}
 	if m.Jobs != nil && m.working {
 		errs = append(errs, m.Jobs.Stop(ctx))

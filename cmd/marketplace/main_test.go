@@ -16,8 +16,9 @@ import (
 	"marketplace/internal/postgres/pgtest"
 )
 
-// startMain runs the whole program on a fresh database and a free port, as `serve` would.
-func startMain(t *testing.T) *Main {
+// startMain runs the whole program on a fresh database and a free port, as `serve` would;
+// settings are more environment variables, as name, value pairs.
+func startMain(t *testing.T, settings ...string) *Main {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t, Schemas()...),
@@ -25,6 +26,9 @@ func startMain(t *testing.T) *Main {
 		"DATA_DIR":     t.TempDir(),
 		"WORKERS":      "2",
 		"PAYMENTS":     "test",
+	}
+	for i := 0; i+1 < len(settings); i += 2 {
+		env[settings[i]] = settings[i+1]
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {

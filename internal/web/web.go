@@ -188,7 +188,17 @@ func NewServer(cfg Config) (*Server, error) {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	// /metrics tells routes, latencies and counts: operators read it on METRICS_ADDR
+	// (MetricsHandler); on the public address only admins do. Anyone else gets the 404 of a
+	// page that does not exist, so the public is not told there is something to try.
+	metrics := s.MetricsHandler()
+	e.GET("/metrics", func(c echo.Context) error {
+		if id := Caller(c); id == nil || id.Role != RoleAdmin {
+			return fault.New(fault.NotFound, "page not found")
+		}
+		metrics.ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
 	e.POST("/market", s.chooseMarket)
 	files, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -196,6 +206,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.Static("/static", files)
 	return s, nil
+}
+
+// MetricsHandler serves the Prometheus metrics to whoever reaches it: for a listener of its
+// own (METRICS_ADDR) that only operators can reach.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 }
 
 // Handler returns the http.Handler to serve.
