@@ -63,13 +63,12 @@ func RegisterJobs(workers *river.Workers, svc *Service) []*river.PeriodicJob {
 
 // screenWorker screens one listing. A failed attempt is recorded and retried with River's
 // backoff; the listing stays as it was (pending for a new one) until an attempt succeeds.
+// It runs under the client's JobTimeout (JOB_TIMEOUT), not a longer one of its own: River
+// rescues a job whose process died only after its timeout, and a screening must resume within
+// a minute of a crash.
 type screenWorker struct {
 	river.WorkerDefaults[catalog.ScreenListingArgs]
 	svc *Service
-}
-
-func (w *screenWorker) Timeout(*river.Job[catalog.ScreenListingArgs]) time.Duration {
-	return 2 * time.Minute
 }
 
 func (w *screenWorker) Work(ctx context.Context, job *river.Job[catalog.ScreenListingArgs]) error {

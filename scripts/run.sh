@@ -5,6 +5,11 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 [ -n "${DATABASE_URL:-}" ] || need_postgres
+# The demo takes orders on the labelled test-payment page unless Stripe's keys are given: serve
+# refuses to start without them otherwise (payments fail closed).
+if [ -z "${STRIPE_SECRET_KEY:-}" ] || [ -z "${STRIPE_WEBHOOK_SECRET:-}" ]; then
+    export PAYMENTS="${PAYMENTS:-test}"
+fi
 mkdir -p bin
 go build -o bin/marketplace ./cmd/marketplace
 bin/marketplace seed

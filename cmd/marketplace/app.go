@@ -54,10 +54,14 @@ type Main struct {
 
 	// Addr is where the server listens once Run has returned (useful with HTTP_ADDR=…:0).
 	Addr string
+	// MetricsAddr is where /metrics is served to operators once Run has returned, when
+	// METRICS_ADDR is set.
+	MetricsAddr string
 
-	http    *http.Server
-	working bool
-	workers *river.Workers
+	http        *http.Server
+	metricsHTTP *http.Server
+	working     bool
+	workers     *river.Workers
 }
 
 // Schemas is every slice's migrations, in dependency order.
@@ -116,7 +120,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store.SetPhotoChecker(m.photoChecker())
 
 	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{Store: m.Store, BaseURL: m.Config.BaseURL,
-		StripeSecretKey: m.Config.StripeSecretKey, StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
+		StripeSecretKey: m.stripeKey(), StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
 		Logger: m.Log.With("slice", "checkout")}); err != nil {
 		return err
 	}
@@ -125,7 +129,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Review = review.NewService(db, m.Catalog, m.Detection, review.WithOrders(m.Checkout),
 		review.WithLogger(m.Log.With("slice", "review")))
 	if m.Checkout.Mode() == storefront.PaymentTest {
-		m.Log.Info("payments: no STRIPE_SECRET_KEY, orders are paid on the labelled test-payment page")
+		m.Log.Warn("payments: PAYMENTS=test, orders are paid on the labelled test-payment page and no money moves")
 	}
 
 	m.Jobs.PeriodicJobs().AddMany(slices.Concat(
@@ -133,6 +137,15 @@ func (m *Main) Open(ctx context.Context) error {
 		detection.RegisterJobs(m.workers, m.Detection),
 		storefront.RegisterCheckoutJobs(m.workers, m.Checkout)))
 	return nil
+}
+
+// stripeKey is the key the checkout pays with: none under PAYMENTS=test, which is what makes it
+// use the test-payment page.
+func (m *Main) stripeKey() string {
+	if m.Config.TestPayments() {
+		return ""
+	}
+	return m.Config.StripeSecretKey
 }
 
 // Migrate applies every pending migration.
@@ -143,6 +156,11 @@ func (m *Main) Migrate(ctx context.Context) error {
 // Run opens the program if needed, then starts what opts ask for and returns once it is
 // serving; Close stops it.
 func (m *Main) Run(ctx context.Context, opts RunOptions) error {
+	if opts.Serve {
+		if err := m.Config.checkPayments(); err != nil {
+			return err
+		}
+	}
 	if m.DB == nil {
 		if err := m.Open(ctx); err != nil {
 			return err
@@ -197,6 +215,10 @@ func (m *Main) jobsConfig() *river.Config {
 		// jobs as there are free slots, which caps a busy worker at ~10 jobs/s per slot; a
 		// screening takes ~8 ms, so a shorter cooldown is what lets the workers keep up.
 		FetchCooldown: 10 * time.Millisecond,
+		// A job still "running" after RescueStuckJobsAfter belongs to a process that died
+		// (SIGKILL, a lost machine): River's leader puts it back to work. See Config.
+		JobTimeout:           m.Config.JobTimeout,
+		RescueStuckJobsAfter: m.Config.RescueStuckJobs,
 	}
 }
 
@@ -214,12 +236,12 @@ func (m *Main) startJobs(ctx context.Context, work bool) error {
 
 func (m *Main) serve() error {
 	srv, err := web.NewServer(web.Config{
-		Logger:        m.Log,
-		Auth:          m.Auth,
-		SecureCookies: m.Config.SecureCookies,
-		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
-		Markets:       storefront.Markets(),
-
+		Logger:         m.Log,
+		Auth:           m.Auth,
+		SecureCookies:  m.Config.SecureCookies,
+		Ready:          func(ctx context.Context) error { return m.DB.Ping(ctx) },
+		Markets:        storefront.Markets(),
+		TestPayments:   m.Checkout.Mode() == storefront.PaymentTest,
 		TrustedProxies: m.Config.TrustedProxies, // whose X-Forwarded-For names the client
 	})
 	if err != nil {
@@ -264,7 +286,33 @@ func (m *Main) serve() error {
 			m.Log.Error("http server stopped", "err", err)
 		}
 	}()
+	if m.Config.MetricsAddr != "" {
+		if err := m.serveMetrics(); err != nil {
+			return err
+		}
+	}
 	m.Log.Info("serving", "url", "http://"+m.Addr, "workers", m.working)
+	return nil
+}
+
+// serveMetrics answers GET /metrics, and nothing else, on METRICS_ADDR: a second listener that
+// operators keep private (loopback, a private network), where Prometheus scrapes without an
+// account.
+func (m *Main) serveMetrics() error {
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR=%q: %w", m.Config.MetricsAddr, err)
+	}
+	m.MetricsAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Web.MetricsHandler())
+	m.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := m.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	m.Log.Info("serving metrics", "url", "http://"+m.MetricsAddr+"/metrics")
 	return nil
 }
 
@@ -276,6 +324,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
 		errs = append(errs, web.Shutdown(ctx, m.http))
+	}
+	if m.metricsHTTP != nil {
+		errs = append(errs, m.metricsHTTP.Shutdown(ctx))
 	}
 	if m.Jobs != nil && m.working {
 		errs = append(errs, m.Jobs.Stop(ctx))

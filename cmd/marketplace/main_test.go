@@ -16,14 +16,19 @@ import (
 	"marketplace/internal/postgres/pgtest"
 )
 
-// startMain runs the whole program on a fresh database and a free port, as `serve` would.
-func startMain(t *testing.T) *Main {
+// startMain runs the whole program on a fresh database and a free port, as `serve` would;
+// settings are more environment variables, as name, value pairs.
+func startMain(t *testing.T, settings ...string) *Main {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t, Schemas()...),
 		"HTTP_ADDR":    "127.0.0.1:0",
 		"DATA_DIR":     t.TempDir(),
 		"WORKERS":      "2",
+		"PAYMENTS":     "test",
+	}
+	for i := 0; i+1 < len(settings); i += 2 {
+		env[settings[i]] = settings[i+1]
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {

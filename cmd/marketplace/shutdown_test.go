@@ -23,7 +23,7 @@ func TestServeStopsGracefully(t *testing.T) {
 	ln.Close()
 	// GOGC and GOMEMLIMIT set: serve would otherwise tune the collector of the whole test
 	// process (GOGC=400 took the package's peak RSS under -race from ~0.7 to 1.27 GB).
-	env := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": addr, "DATA_DIR": t.TempDir(), "WORKERS": "1",
+	env := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": addr, "DATA_DIR": t.TempDir(), "WORKERS": "1", "PAYMENTS": "test",
 		"GOGC": "100", "GOMEMLIMIT": "off"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -197,7 +197,7 @@ func serveBinary(t *testing.T, bin, dbURL, cacheTTL string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HTTP_ADDR="+addr, "WORKERS=0", "DATA_DIR="+t.TempDir(),
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HTTP_ADDR="+addr, "WORKERS=0", "DATA_DIR="+t.TempDir(), "PAYMENTS=test",
 		"STOREFRONT_CACHE_TTL="+cacheTTL, "PPROF_ADDR=127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

@@ -3,6 +3,8 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -28,7 +30,9 @@ type ClusterOptions struct {
 // returns the URL of its "postgres" database. It creates the cluster on first use (initdb) and
 // starts it (pg_ctl) when stopped, so a second call with the same dir keeps the data of the first.
 // The server listens only on a Unix socket inside dir, so clusters in different dirs never clash.
-// PostgreSQL refuses to run as root; when we are root the server runs as the "postgres" user.
+// PostgreSQL refuses to run as root; when we are root the server runs as the "postgres" user,
+// and when that user cannot reach dir (a clone in root's home, mode 700) the cluster lives under
+// /var/lib/marketplace instead (see homeFor), which the log says.
 // When no server binaries are found, it installs Debian's postgresql if it can (root + apt-get),
 // and otherwise returns an error that says what to install.
 func EnsureCluster(ctx context.Context, dir string, opts ClusterOptions) (string, error) {
@@ -51,6 +55,14 @@ func EnsureCluster(ctx context.Context, dir string, opts ClusterOptions) (string
 	if asPostgres {
 		if err := chownToPostgres(dir); err != nil {
 			return "", err
+		}
+		home, err := homeFor(ctx, dir)
+		if err != nil {
+			return "", err
+		}
+		if home != dir {
+			logf("postgres: the postgres user cannot reach %s (a parent directory is private), so the cluster lives in %s", dir, home)
+			dir = home
 		}
 	}
 	// Two processes (parallel test binaries) may ensure the same cluster at once.
@@ -104,6 +116,14 @@ func StopCluster(ctx context.Context, dir string) error {
 	bin, err := serverBinDir(ctx, func(string, ...any) {})
 	if err != nil {
 		return err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		if _, err := os.Stat(filepath.Join(relocated(dir), "data", "PG_VERSION")); err == nil {
+			dir = relocated(dir)
+		}
 	}
 	args := []string{filepath.Join(bin, "pg_ctl"), "stop", "-m", "fast", "-w", "-D", filepath.Join(dir, "data")}
 	var cmd *exec.Cmd
@@ -164,6 +184,43 @@ func findServerBinDir() string {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].version > all[j].version })
 	return all[0].dir
+}
+
+// homeFor returns where the cluster for dir lives when the server runs as the postgres user:
+// dir itself when that user can enter and write it, otherwise a directory of its own under
+// /var/lib/marketplace, named by a hash of dir so that each checkout keeps its own cluster
+// between runs. The note file dir/ELSEWHERE says where, for a person looking in dir.
+//
+// Why move rather than open the way: granting the postgres user traversal (chmod o+x, or an
+// ACL) on a private home directory would change a protection its owner chose, for every file
+// under it, to suit a database. Why /var/lib and not /tmp: /tmp is emptied at boot, and the
+// data of `make run` is meant to stay; /var/lib is where a system keeps such state.
+func homeFor(ctx context.Context, dir string) (string, error) {
+	if exec.CommandContext(ctx, "runuser", "-u", "postgres", "--", "test", "-x", dir, "-a", "-w", dir).Run() == nil {
+		return dir, nil
+	}
+	home := relocated(dir)
+	if err := os.MkdirAll(filepath.Dir(home), 0o755); err != nil {
+		return "", fmt.Errorf("the postgres user cannot reach %s, and %w", dir, err)
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", err
+	}
+	if err := chownToPostgres(home); err != nil {
+		return "", err
+	}
+	note := "The PostgreSQL cluster of this directory lives in " + home + "\n" +
+		"(the postgres user, who runs it, cannot enter this directory).\n"
+	if err := os.WriteFile(filepath.Join(dir, "ELSEWHERE"), []byte(note), 0o644); err != nil {
+		return "", err
+	}
+	return home, nil
+}
+
+// relocated is the directory under /var/lib/marketplace kept for the cluster of dir.
+func relocated(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join("/var/lib/marketplace", "pg-"+hex.EncodeToString(sum[:8]))
 }
 
 func chownToPostgres(dir string) error {

@@ -36,19 +36,21 @@ var languageMatcher = language.NewMatcher(Languages)
 // Page is the part of every page's data that the layout uses. Each page has its own struct
 // that embeds Page, so templates see typed fields, not a bag of values.
 type Page struct {
-	Title    string
-	Caller   *Identity
-	CSRF     string
-	Lang     string // BCP 47 tag of the page's language
-	Path     string
-	Here     string // path and query, for "come back here" links
-	Flash    string
-	Market   Market
-	Now      time.Time
-	markets  Markets
-	printer  *message.Printer
-	tag      language.Tag
-	homePath string
+	Title  string
+	Caller *Identity
+	CSRF   string
+	Lang   string // BCP 47 tag of the page's language
+	Path   string
+	Here   string // path and query, for "come back here" links
+	Flash  string
+	// TestPayments shows the layout's banner: orders are paid on the test-payment page.
+	TestPayments bool
+	Market       Market
+	Now          time.Time
+	markets      Markets
+	printer      *message.Printer
+	tag          language.Tag
+	homePath     string
 }
 
 // base returns the embedded Page, so Render can fill it whatever the page type.
@@ -287,6 +289,7 @@ func (s *Server) FillPage(c echo.Context, data PageData) {
 	p.Here = c.Request().URL.RequestURI()
 	p.Market = s.MarketOf(c)
 	p.markets = s.cfg.Markets
+	p.TestPayments = s.cfg.TestPayments
 	p.Now = time.Now()
 	if p.Caller != nil {
 		p.homePath = s.Home(p.Caller.Role)

@@ -90,6 +90,9 @@ type Config struct {
 	// Markets are the countries and currencies the header's selector offers and the market
 	// cookie may name (storefront.Markets); none hides the selector.
 	Markets Markets
+	// TestPayments says orders are paid on the test-payment page (PAYMENTS=test): every page
+	// then carries a banner saying so, so nobody mistakes the store for a real one.
+	TestPayments bool
 }
 
 // Server is the Echo instance with the house middleware, renderer and error handling.
@@ -122,6 +125,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	pages, err := NewRenderer()
 	if err != nil {
+		return nil, err
+	}
+	if err := addLayoutMessages(pages.Messages); err != nil {
 		return nil, err
 	}
 	e := echo.New()
@@ -181,7 +187,17 @@ func NewServer(cfg Config) (*Server, error) {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	// /metrics tells routes, latencies and counts: operators read it on METRICS_ADDR
+	// (MetricsHandler); on the public address only admins do. Anyone else gets the 404 of a
+	// page that does not exist, so the public is not told there is something to try.
+	metrics := s.MetricsHandler()
+	e.GET("/metrics", func(c echo.Context) error {
+		if id := Caller(c); id == nil || id.Role != RoleAdmin {
+			return fault.New(fault.NotFound, "page not found")
+		}
+		metrics.ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
 	e.POST("/market", s.chooseMarket)
 	files, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -206,6 +222,12 @@ func skipCSRF(c echo.Context) bool {
 	}
 	id := Caller(c) // identify ran first; a stale session cookie was dropped there
 	return strings.HasPrefix(req.URL.Path, "/api/") && (id == nil || id.ViaAPIKey)
+}
+
+// MetricsHandler serves the Prometheus metrics to whoever reaches it: for a listener of its
+// own (METRICS_ADDR) that only operators can reach.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 }
 
 // Handler returns the http.Handler to serve.
