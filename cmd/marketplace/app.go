@@ -217,8 +217,19 @@ func (m *Main) serve() error {
 		Logger:        m.Log,
 		Auth:          m.Auth,
 		SecureCookies: m.Config.SecureCookies,
-		Ready:         func(ctx context.Context) error { return m.DB.Ping(ctx) },
-		Markets:       storefront.Markets(),
+		// Ready means the database answers and search holds every committed change (a fresh
+		// seed is findable), not just that the process is up.
+		Ready: func(ctx context.Context) error {
+			if err := m.DB.Ping(ctx); err != nil {
+				return err
+			}
+			caught, err := m.Store.CaughtUp(ctx)
+			if err == nil && !caught {
+				err = errors.New("the search index has not caught up with the catalogue")
+			}
+			return err
+		},
+		Markets: storefront.Markets(),
 	})
 	if err != nil {
 		return err
