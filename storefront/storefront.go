@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/sync/singleflight"
 
 	"marketplace/catalog"
 	"marketplace/internal/postgres"
@@ -110,7 +109,7 @@ type Store struct {
 	groups   groupCache
 	cache    *resultCache
 	pages    *pageCache
-	flight   singleflight.Group
+	flight   flight
 	names    nameCache
 	follower *postgres.Follower // the search follower, made by Start; nil before
 	syncMu   sync.Mutex
