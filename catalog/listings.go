@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
@@ -261,12 +262,15 @@ func (s *Service) ConsumeChanges(ctx context.Context, tx pgx.Tx, limit int) (_ [
 	return changes, nil
 }
 
-// ChangesPending reports whether the outbox holds a committed change no reader has consumed.
-func (s *Service) ChangesPending(ctx context.Context) (_ bool, err error) {
-	defer fault.Annotate(&err, "catalog.ChangesPending()")
-	var pending bool
-	err = s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM catalog_changes)`).Scan(&pending)
-	return pending, err
+// OldestPendingChange is when the oldest committed change no reader has consumed was made
+// (its transaction's start); ok is false when the outbox is empty.
+func (s *Service) OldestPendingChange(ctx context.Context) (_ time.Time, ok bool, err error) {
+	defer fault.Annotate(&err, "catalog.OldestPendingChange()")
+	var at *time.Time
+	if err := s.db.QueryRow(ctx, `SELECT min(changed_at) FROM catalog_changes`).Scan(&at); err != nil || at == nil {
+		return time.Time{}, false, err
+	}
+	return *at, true, nil
 }
 
 // CreateListing validates and inserts a seller's listing as pending, together with its

@@ -3,8 +3,10 @@ package storefront
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -73,8 +75,12 @@ func (s *Store) SyncOnce(ctx context.Context) (_ int, err error) {
 	for {
 		n, err := s.syncBatch(ctx)
 		total += n
-		if err != nil || n == 0 {
+		if err != nil {
 			return total, err
+		}
+		if n == 0 {
+			s.caughtUp.Store(true)
+			return total, nil
 		}
 	}
 }
@@ -146,12 +152,40 @@ func (s *Store) takeTurn(ctx context.Context, tx pgx.Tx) error {
 }
 
 // CaughtUp reports whether the index holds every committed change of the catalogue: the
-// outbox has nothing left to consume. Readiness waits for it, so a server that answers ready
-// after a seed also finds what the seed made.
+// outbox has nothing left to consume.
 func (s *Store) CaughtUp(ctx context.Context) (_ bool, err error) {
 	defer fault.Annotate(&err, "storefront.CaughtUp()")
-	pending, err := s.cat.ChangesPending(ctx)
+	_, pending, err := s.cat.OldestPendingChange(ctx)
+	if err == nil && !pending {
+		s.caughtUp.Store(true)
+	}
 	return !pending, err
+}
+
+// readyLag is how far behind the catalogue search may fall, once it has caught up, before the
+// server says it is not ready: the follower is stuck, or far behind.
+const readyLag = time.Minute
+
+// Ready answers for /readyz: nil once the index has caught up with the catalogue since this
+// process started (so a server started after a seed is ready only when search finds what the
+// seed made), and as long as no change waits longer than readyLag. A change just made does not
+// make the server unready: under a stream of writes, or during a big import, every server would
+// otherwise leave the load balancer at once.
+func (s *Store) Ready(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "storefront.Ready()")
+	oldest, pending, err := s.cat.OldestPendingChange(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !pending:
+		s.caughtUp.Store(true)
+		return nil
+	case !s.caughtUp.Load():
+		return errors.New("the search index has not caught up with the catalogue yet")
+	case s.now().Sub(oldest) > readyLag:
+		return fmt.Errorf("the search index is %s behind the catalogue", s.now().Sub(oldest).Round(time.Second))
+	}
+	return nil
 }
 
 // documents reads listings ids afresh and returns the documents of those a fan could find and

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -113,6 +114,7 @@ type Store struct {
 	names    nameCache
 	follower *postgres.Follower // the search follower, made by Start; nil before
 	syncMu   sync.Mutex
+	caughtUp atomic.Bool // the index has held every committed change at least once (Ready)
 }
 
 // NewStore returns the storefront over db (the catalogue's database) and the catalogue.

@@ -217,17 +217,13 @@ func (m *Main) serve() error {
 		Logger:        m.Log,
 		Auth:          m.Auth,
 		SecureCookies: m.Config.SecureCookies,
-		// Ready means the database answers and search holds every committed change (a fresh
-		// seed is findable), not just that the process is up.
+		// Ready means the database answers and search has caught up with the catalogue (a
+		// fresh seed is findable), not just that the process is up.
 		Ready: func(ctx context.Context) error {
 			if err := m.DB.Ping(ctx); err != nil {
 				return err
 			}
-			caught, err := m.Store.CaughtUp(ctx)
-			if err == nil && !caught {
-				err = errors.New("the search index has not caught up with the catalogue")
-			}
-			return err
+			return m.Store.Ready(ctx)
 		},
 		Markets: storefront.Markets(),
 	})
