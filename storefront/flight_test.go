@@ -3,7 +3,10 @@ package storefront
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,6 +97,71 @@ func TestSharedFillSurvivesTheFanWhoLeft(t *testing.T) {
 		t.Fatal("the fan who stayed got no answer")
 	}
 	<-firstDone
+	if n := gate.calls.Load(); n != 1 {
+		t.Fatalf("%d searches reached the engine, want 1 shared fill", n)
+	}
+}
+
+// TestSharedPageFillSurvivesTheFanWhoLeft is the same through HTTP and the page cache: the
+// first fan's browser disconnects while its search page is being built, and the fan whose
+// request joined that build still gets the page with the result.
+func TestSharedPageFillSurvivesTheFanWhoLeft(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, Options{CacheTTL: time.Minute})
+	w.standard()
+	w.sync()
+	gate := &gatedEngine{Engine: w.store.engine, started: make(chan struct{}), release: make(chan struct{})}
+	w.store.engine = gate
+	s := newSite(t, w)
+	first, leave := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(first, http.MethodGet, s.ts.URL+"/search?q=tee", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Language", "fr-FR")
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-gate.started
+	type page struct {
+		status int
+		body   string
+	}
+	second := make(chan page, 1)
+	go func() {
+		req, err := http.NewRequest(http.MethodGet, s.ts.URL+"/search?q=tee", nil)
+		if err != nil {
+			second <- page{0, err.Error()}
+			return
+		}
+		req.Header.Set("Accept-Language", "fr-FR")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			second <- page{0, err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			second <- page{0, err.Error()}
+			return
+		}
+		second <- page{resp.StatusCode, string(b)}
+	}()
+	time.Sleep(100 * time.Millisecond) // the second request joins the build under way
+	leave()
+	time.Sleep(100 * time.Millisecond) // the server sees the first browser gone
+	close(gate.release)
+	select {
+	case p := <-second:
+		if p.status != http.StatusOK || !strings.Contains(p.body, "Phryge") {
+			t.Fatalf("the fan who stayed got %d: %.300s", p.status, p.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fan who stayed got no page")
+	}
 	if n := gate.calls.Load(); n != 1 {
 		t.Fatalf("%d searches reached the engine, want 1 shared fill", n)
 	}
