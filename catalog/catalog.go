@@ -7,7 +7,7 @@
 // shown to fans. The catalogue does not import detection: detection registers the workers
 // for ScreenListingArgs and ProductReferencesArgs, and calls back through this Service.
 // Readers that keep their own copy of listings (the storefront's search index) follow the
-// catalog_changes outbox with ChangesSince.
+// catalog_changes outbox with ConsumeChanges.
 package catalog
 
 import (

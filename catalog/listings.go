@@ -1,12 +1,15 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
@@ -216,8 +219,9 @@ type Change struct {
 // ChangesNotifyChannel is the channel a NOTIFY is sent on with each change.
 const ChangesNotifyChannel = "catalog_changes"
 
-// ChangesSince returns up to limit outbox rows after id, oldest first. A reader stores the
-// last id it applied, so a crash replays rather than loses updates.
+// ChangesSince returns up to limit outbox rows after id, oldest first, without consuming them
+// (for looking; a reader that follows the outbox consumes it with ConsumeChanges, since
+// following by the last id read skips a change that commits late).
 func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) (_ []Change, err error) {
 	defer fault.Annotate(&err, "catalog.ChangesSince(%d, %d)", after, limit)
 	if limit <= 0 {
@@ -228,6 +232,45 @@ func (s *Service) ChangesSince(ctx context.Context, after int64, limit int) (_ [
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Change])
+}
+
+// ConsumeChanges deletes and returns up to limit outbox rows, oldest first, in the reader's
+// transaction tx: they are gone once tx commits, and back if it rolls back. A reader that
+// consumes cannot skip a change, whatever order the writers commit in: a row of a transaction
+// still open is simply not there yet, and is consumed by a later call. (A reader that keeps
+// the last id it read can: ids are taken in insertion order but become visible in commit
+// order.) The outbox has one consumer, the search index; a second reader would need its own
+// outbox. Rows another consumer holds are waited for, so consumers take turns.
+func (s *Service) ConsumeChanges(ctx context.Context, tx pgx.Tx, limit int) (_ []Change, err error) {
+	defer fault.Annotate(&err, "catalog.ConsumeChanges(%d)", limit)
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := tx.Query(ctx, `WITH next AS (
+			SELECT id FROM catalog_changes ORDER BY id LIMIT $1 FOR UPDATE
+		)
+		DELETE FROM catalog_changes c USING next WHERE c.id = next.id
+		RETURNING c.id, c.listing_id`, limit)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Change])
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.ID, b.ID) })
+	return changes, nil
+}
+
+// OldestPendingChange is when the oldest committed change no reader has consumed was made
+// (its transaction's start); ok is false when the outbox is empty.
+func (s *Service) OldestPendingChange(ctx context.Context) (_ time.Time, ok bool, err error) {
+	defer fault.Annotate(&err, "catalog.OldestPendingChange()")
+	var at *time.Time
+	if err := s.db.QueryRow(ctx, `SELECT min(changed_at) FROM catalog_changes`).Scan(&at); err != nil || at == nil {
+		return time.Time{}, false, err
+	}
+	return *at, true, nil
 }
 
 // CreateListing validates and inserts a seller's listing as pending, together with its

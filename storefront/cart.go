@@ -28,12 +28,15 @@ const CartCookie = "cart"
 type Buyer struct {
 	TokenHash []byte
 	UserID    int64
+	// Address is the client's address (web's real IP): what one buyer may hold unpaid is
+	// capped by it too, since a new cookie costs nothing. Empty: not counted by address.
+	Address string
 }
 
 // buyerOf reads the request's buyer; with create it gives a browser without a cart cookie a new
 // token. Without create and without a cookie, TokenHash is nil.
 func (co *Checkout) buyerOf(c echo.Context, create bool) Buyer {
-	var b Buyer
+	b := Buyer{Address: c.RealIP()}
 	if id := web.Caller(c); id != nil {
 		b.UserID = id.UserID
 	}

@@ -60,8 +60,15 @@ type CheckoutConfig struct {
 	WebhookSecret   string // signs POST /webhooks/stripe; empty: generated at start
 	// StripeHTTPClient carries the calls to Stripe (tests record them); nil: stripe-go's own.
 	StripeHTTPClient *http.Client
-	// SessionTTL is how long a fan has to pay before the items go back on sale. Stripe wants
-	// 30 minutes to 24 hours; the default is 31 minutes.
+	// HoldTTL is how long an unpaid order holds its items (DefaultHoldTTL when zero): when it
+	// is over, the sweeper closes the payment session and puts the items back on sale. Short,
+	// so that a checkout nobody pays does not keep the items from other fans for long.
+	HoldTTL time.Duration
+	// HoldLimits caps what one unpaid buyer may hold at once (DefaultHoldLimits when zero).
+	HoldLimits HoldLimits
+	// SessionTTL is how long the Stripe Checkout Session stays open. Stripe wants 30 minutes to
+	// 24 hours (the default is 31 minutes), longer than the hold: the sweeper closes the
+	// session when the hold ends. It is raised to HoldTTL when shorter.
 	SessionTTL time.Duration
 	// Grace is how long after a session's expiry the sweeper waits for Stripe's own
 	// checkout.session.expired before it expires the order itself (default 2 minutes).
@@ -78,7 +85,9 @@ type Checkout struct {
 	pay     gateway
 	secret  string
 	baseURL string
-	ttl     time.Duration
+	ttl     time.Duration // the payment session's life
+	hold    time.Duration // how long an unpaid order holds its items
+	limits  HoldLimits
 	grace   time.Duration
 	log     *slog.Logger
 	now     func() time.Time
@@ -91,9 +100,20 @@ func NewCheckout(db *pgxpool.Pool, cat *catalog.Service, cfg CheckoutConfig) (*C
 		return nil, errors.New("storefront: the checkout needs the Store, whose Offer says what a fan may buy")
 	}
 	co := &Checkout{db: db, catalog: cat, store: cfg.Store, secret: cfg.WebhookSecret,
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), ttl: cfg.SessionTTL, grace: cfg.Grace, log: cfg.Logger, now: cfg.Now}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), ttl: cfg.SessionTTL, hold: cfg.HoldTTL, limits: cfg.HoldLimits,
+		grace: cfg.Grace, log: cfg.Logger, now: cfg.Now}
+	if co.hold <= 0 {
+		co.hold = DefaultHoldTTL
+	}
 	if co.ttl == 0 {
 		co.ttl = 31 * time.Minute
+	}
+	co.ttl = max(co.ttl, co.hold)
+	if co.limits.UnitsPerListing <= 0 {
+		co.limits.UnitsPerListing = DefaultHoldLimits.UnitsPerListing
+	}
+	if co.limits.UnpaidOrders <= 0 {
+		co.limits.UnpaidOrders = DefaultHoldLimits.UnpaidOrders
 	}
 	if co.grace == 0 {
 		co.grace = 2 * time.Minute
@@ -124,6 +144,21 @@ func (co *Checkout) Mode() PaymentMode { return co.pay.Mode() }
 
 // WebhookSecret is the secret POST /webhooks/stripe checks signatures with.
 func (co *Checkout) WebhookSecret() string { return co.secret }
+
+// DefaultHoldTTL is how long an unpaid order holds its items unless CheckoutConfig.HoldTTL
+// says otherwise.
+const DefaultHoldTTL = 10 * time.Minute
+
+// HoldLimits caps what one buyer may hold in unpaid orders at once, counted both by the buyer
+// (cart cookie, or account) and by client address, since a new cookie costs nothing. Fans
+// behind one address (a stadium's Wi-Fi) share its caps, which a hold of minutes keeps small.
+type HoldLimits struct {
+	UnitsPerListing int // units of one listing, over every unpaid order and the cart at checkout
+	UnpaidOrders    int // unpaid orders holding items
+}
+
+// DefaultHoldLimits are the caps when CheckoutConfig.HoldLimits leaves them zero.
+var DefaultHoldLimits = HoldLimits{UnitsPerListing: 5, UnpaidOrders: 3}
 
 // maxQuantity bounds one cart line: a fan's purchase, not a wholesaler's.
 const maxQuantity = 99
@@ -324,12 +359,15 @@ func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req C
 	}
 
 	now := co.now()
-	expires := now.Add(co.ttl)
+	expires, sessionEnds := now.Add(co.hold), now.Add(co.ttl)
 	var orderID int64
 	err = postgres.Tx(ctx, co.db, func(tx pgx.Tx) error {
 		var userID *int64
 		if b.UserID != 0 {
 			userID = &b.UserID
+		}
+		if err := co.checkHoldLimits(ctx, tx, b, cart); err != nil {
+			return err
 		}
 		fee := int64(0)
 		if destination != "" {
@@ -337,9 +375,10 @@ func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req C
 		}
 		lang, _ := m.Language.Base()
 		if err := tx.QueryRow(ctx, `INSERT INTO orders (user_id, buyer_hash, country, currency, lang, total_amount, royalty_amount,
-			payment_mode, destination, application_fee, expires_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
-			userID, b.TokenHash, m.Country, cur, lang.String(), cart.Total.Amount, royalty, co.pay.Mode(), destination, fee, expires, now).Scan(&orderID); err != nil {
+			payment_mode, destination, application_fee, expires_at, client_addr, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+			userID, b.TokenHash, m.Country, cur, lang.String(), cart.Total.Amount, royalty, co.pay.Mode(), destination, fee, expires,
+			b.Address, now).Scan(&orderID); err != nil {
 			return err
 		}
 		for i, l := range cart.Lines {
@@ -372,7 +411,7 @@ func (co *Checkout) PlaceOrder(ctx context.Context, b Buyer, m web.Market, req C
 		return Placed{}, err
 	}
 
-	ps := paymentSession{OrderID: orderID, Currency: cur, Destination: destination, ExpiresAt: expires,
+	ps := paymentSession{OrderID: orderID, Currency: cur, Destination: destination, ExpiresAt: sessionEnds,
 		SuccessURL: fmt.Sprintf("%s/orders/%d?paid=1", co.baseURL, orderID),
 		CancelURL:  fmt.Sprintf("%s/orders/%d", co.baseURL, orderID)}
 	if destination != "" {
@@ -490,4 +529,82 @@ func (co *Checkout) SetStripeAccount(ctx context.Context, licenseeID int64, acco
 	_, err = co.db.Exec(ctx, `INSERT INTO licensee_stripe_accounts (licensee_id, account_id) VALUES ($1, $2)
 		ON CONFLICT (licensee_id) DO UPDATE SET account_id = excluded.account_id`, licenseeID, accountID)
 	return postgres.Err(err, "Stripe account")
+}
+
+// checkHoldLimits refuses a checkout that would make b hold more than co.limits allow in
+// unpaid orders: by cart cookie or account, and by client address. It runs in the checkout's
+// transaction, after a lock per buyer and per address, so two checkouts at once cannot both
+// pass. Returns Unprocessable saying what to do (pay for or cancel an unpaid order, or buy
+// fewer), naming the cart line that is too many.
+func (co *Checkout) checkHoldLimits(ctx context.Context, tx pgx.Tx, b Buyer, cart Cart) error {
+	keys := []string{"hold buyer " + hex.EncodeToString(b.TokenHash)}
+	if b.UserID != 0 {
+		keys = append(keys, "hold user "+strconv.FormatInt(b.UserID, 10))
+	}
+	if b.Address != "" {
+		keys = append(keys, "hold address "+b.Address)
+	}
+	slices.Sort(keys) // one order of locks for everyone: no deadlock between two buyers
+	for _, k := range keys {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
+			return err
+		}
+	}
+	// Each of the buyer's identities counts alone: a buyer holds what its cookie holds, or its
+	// account, or its address, whichever is the most.
+	const mine = `o.status = 'pending' AND o.stock_held AND (
+		($1 = 'buyer' AND o.buyer_hash = $2) OR ($1 = 'user' AND o.user_id = $3) OR ($1 = 'address' AND o.client_addr = $4))`
+	kinds := []string{"buyer"}
+	if b.UserID != 0 {
+		kinds = append(kinds, "user")
+	}
+	if b.Address != "" {
+		kinds = append(kinds, "address")
+	}
+	held := map[int64]int{}
+	orders := 0
+	for _, kind := range kinds {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+mine, kind, b.TokenHash, b.UserID, b.Address).Scan(&n); err != nil {
+			return err
+		}
+		orders = max(orders, n)
+		rows, err := tx.Query(ctx, `SELECT ol.listing_id, sum(ol.quantity)::int FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+			WHERE `+mine+` GROUP BY ol.listing_id`, kind, b.TokenHash, b.UserID, b.Address)
+		if err != nil {
+			return err
+		}
+		var listing int64
+		var units int
+		if _, err := pgx.ForEachRow(rows, []any{&listing, &units}, func() error {
+			held[listing] = max(held[listing], units)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if orders >= co.limits.UnpaidOrders {
+		return fault.New(fault.Unprocessable, "you already have %d unpaid orders holding items: pay for or cancel one of them (see your orders), or wait until they expire, then check out again", orders)
+	}
+	inCart := map[int64]int{}
+	for _, l := range cart.Lines {
+		inCart[l.ListingID] += l.Quantity
+	}
+	var over fault.Fields
+	for i, l := range cart.Lines {
+		total := held[l.ListingID] + inCart[l.ListingID]
+		if total <= co.limits.UnitsPerListing {
+			continue
+		}
+		if held[l.ListingID] > 0 {
+			over.Add(fmt.Sprintf("items[%d]", i), "%s: one buyer may hold at most %d unpaid, and %d are already in your unpaid orders: lower the quantity, or pay for or cancel those orders first",
+				l.Title, co.limits.UnitsPerListing, held[l.ListingID])
+		} else {
+			over.Add(fmt.Sprintf("items[%d]", i), "%s: one buyer may check out at most %d at a time: lower the quantity", l.Title, co.limits.UnitsPerListing)
+		}
+	}
+	if len(over) > 0 {
+		return &fault.Error{Code: fault.Unprocessable, Message: "that is more than one buyer may hold unpaid: lower the quantity, or pay for or cancel your unpaid orders first", Fields: over}
+	}
+	return nil
 }

@@ -136,7 +136,7 @@ func (s *Store) OfferBySlug(ctx context.Context, slug string, m web.Market) (_ O
 		}
 		return s.judge(ctx, e.listing, e.seller, e.product, m)
 	}
-	v, err, _ := s.flight.Do("listing|"+slug, func() (any, error) { return s.readListing(ctx, slug) })
+	v, err := s.flight.do(ctx, "listing|"+slug, func(ctx context.Context) (any, error) { return s.readListing(ctx, slug) })
 	if err != nil {
 		return Offer{}, err
 	}
@@ -159,12 +159,10 @@ func (s *Store) readListing(ctx context.Context, slug string) (listingEntry, err
 	return e, nil
 }
 
-// refreshBehind runs fetch once for key (joining a run under way) after the request that
-// asked has gone: the caller serves what it had meanwhile.
+// refreshBehind runs fetch once for key (joining a run under way) behind the request that
+// asked: the caller serves what it had meanwhile.
 func (s *Store) refreshBehind(ctx context.Context, key string, fetch func(context.Context) (any, error)) {
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	ch := s.flight.DoChan(key, func() (any, error) { return fetch(bg) })
-	go func() { <-ch; cancel() }()
+	go func() { _, _ = s.flight.do(context.WithoutCancel(ctx), key, fetch) }()
 }
 
 // marketPrice is a product's price for the market: in its currency when the product has one,

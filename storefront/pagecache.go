@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
@@ -146,7 +147,12 @@ func (h *handler) render(c echo.Context, name, slug, extraKey string, build func
 	if e, ok := pc.get(key); ok {
 		return writePage(c, e, token)
 	}
-	v, err, _ := h.store.flight.Do("page|"+key, func() (any, error) {
+	v, err := h.store.flight.do(c.Request().Context(), "page|"+key, func(ctx context.Context) (any, error) {
+		// build reads through the request's context: for the fill it is the fill's, which
+		// does not end when this fan leaves (others may be waiting for the page).
+		req := c.Request()
+		c.SetRequest(req.WithContext(ctx))
+		defer c.SetRequest(req)
 		status, data, err := build()
 		if err != nil {
 			return nil, err

@@ -544,7 +544,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (_ SearchResult, err 
 		return r, nil
 	}
 	// Fans asking the same thing at once share one query.
-	v, err, _ := s.flight.Do("search|"+key, func() (any, error) { return s.searchEngine(ctx, q, allowed.ids, key) })
+	v, err := s.flight.do(ctx, "search|"+key, func(ctx context.Context) (any, error) { return s.searchEngine(ctx, q, allowed.ids, key) })
 	if err != nil {
 		return SearchResult{}, err
 	}

@@ -3,8 +3,10 @@ package storefront
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -73,17 +75,28 @@ func (s *Store) SyncOnce(ctx context.Context) (_ int, err error) {
 	for {
 		n, err := s.syncBatch(ctx)
 		total += n
-		if err != nil || n == 0 {
+		if err != nil {
 			return total, err
+		}
+		if n == 0 {
+			s.caughtUp.Store(true)
+			return total, nil
 		}
 	}
 }
 
-// syncBatch applies the next batch of outbox changes and moves the follower row past them, in
-// one transaction whose row lock makes concurrent followers take turns. The transaction may
-// run again (postgres.Tx retries a deadlock): that applies the batch to the engine twice,
-// which the Engine contract makes harmless. The catalogue is read through its service, on
-// its own connections: the slice does not read the catalogue's tables.
+// syncBatch applies the next batch of outbox changes and consumes them, in one transaction:
+// the follower row's lock makes concurrent followers (other processes) take turns, and the
+// outbox rows are deleted only if the batch was applied (ConsumeChanges). Consuming rather
+// than remembering the last id read is what makes the follower unable to skip: outbox ids are
+// taken in insertion order but become visible in commit order, so a transaction that commits
+// late leaves rows below an id already read. We chose it over River jobs per change (the
+// catalogue would have to know the storefront's job) and over following by transaction
+// snapshot (an xid8 column and a position read against the cluster's oldest running
+// transaction, which any idle transaction anywhere would hold back). The transaction may run
+// again (postgres.Tx retries a deadlock): that applies the batch to the engine twice, which
+// the Engine contract makes harmless. The listings are read through the catalogue's service,
+// on its own connections: the slice does not read the catalogue's tables.
 func (s *Store) syncBatch(ctx context.Context) (int, error) {
 	var (
 		n   int
@@ -91,14 +104,10 @@ func (s *Store) syncBatch(ctx context.Context) (int, error) {
 	)
 	err := postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
 		n, ids = 0, nil
-		if _, err := tx.Exec(ctx, `INSERT INTO search_followers (name) VALUES ($1) ON CONFLICT DO NOTHING`, followerName); err != nil {
+		if err := s.takeTurn(ctx, tx); err != nil {
 			return err
 		}
-		var last int64
-		if err := tx.QueryRow(ctx, `SELECT last_id FROM search_followers WHERE name = $1 FOR UPDATE`, followerName).Scan(&last); err != nil {
-			return err
-		}
-		changes, err := s.cat.ChangesSince(ctx, last, batchSize)
+		changes, err := s.cat.ConsumeChanges(ctx, tx, batchSize)
 		if err != nil || len(changes) == 0 {
 			return err
 		}
@@ -130,6 +139,53 @@ func (s *Store) syncBatch(ctx context.Context) (int, error) {
 		s.listingChanged(id)
 	}
 	return n, nil
+}
+
+// takeTurn locks the follower row in tx, so one follower at a time applies the outbox (two
+// applying the same listing at once could leave the older read in the engine).
+func (s *Store) takeTurn(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO search_followers (name) VALUES ($1) ON CONFLICT DO NOTHING`, followerName); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `SELECT 1 FROM search_followers WHERE name = $1 FOR UPDATE`, followerName)
+	return err
+}
+
+// CaughtUp reports whether the index holds every committed change of the catalogue: the
+// outbox has nothing left to consume.
+func (s *Store) CaughtUp(ctx context.Context) (_ bool, err error) {
+	defer fault.Annotate(&err, "storefront.CaughtUp()")
+	_, pending, err := s.cat.OldestPendingChange(ctx)
+	if err == nil && !pending {
+		s.caughtUp.Store(true)
+	}
+	return !pending, err
+}
+
+// readyLag is how far behind the catalogue search may fall, once it has caught up, before the
+// server says it is not ready: the follower is stuck, or far behind.
+const readyLag = time.Minute
+
+// Ready answers for /readyz: nil once the index has caught up with the catalogue since this
+// process started (so a server started after a seed is ready only when search finds what the
+// seed made), and as long as no change waits longer than readyLag. A change just made does not
+// make the server unready: under a stream of writes, or during a big import, every server would
+// otherwise leave the load balancer at once.
+func (s *Store) Ready(ctx context.Context) (err error) {
+	defer fault.Annotate(&err, "storefront.Ready()")
+	oldest, pending, err := s.cat.OldestPendingChange(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !pending:
+		s.caughtUp.Store(true)
+		return nil
+	case !s.caughtUp.Load():
+		return errors.New("the search index has not caught up with the catalogue yet")
+	case s.now().Sub(oldest) > readyLag:
+		return fmt.Errorf("the search index is %s behind the catalogue", s.now().Sub(oldest).Round(time.Second))
+	}
+	return nil
 }
 
 // documents reads listings ids afresh and returns the documents of those a fan could find and
@@ -246,59 +302,67 @@ func summary(s string, n int) string {
 	return string(r) + "…"
 }
 
-// Reindex rebuilds the engine's documents from every live listing, then sets the follower to
-// the outbox's end as it was when the rebuild began (changes made during it are applied again
-// afterwards, which is harmless). Returns how many documents it wrote.
+// Reindex rebuilds the engine's documents from every live listing. In one transaction it
+// consumes the outbox as it stands when the rebuild begins (the rebuild reads every listing
+// afterwards, so it covers those changes) and commits after the rebuild, so a failed rebuild
+// leaves the outbox as it was; changes committed meanwhile stay for the follower, which applies
+// them again (harmless). Returns how many documents it wrote.
 func (s *Store) Reindex(ctx context.Context) (_ int, err error) {
 	defer fault.Annotate(&err, "storefront.Reindex()")
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	var end int64
-	if err := s.db.QueryRow(ctx, `SELECT coalesce((SELECT last_id FROM search_followers WHERE name = $1), 0)`, followerName).Scan(&end); err != nil {
-		return 0, err
-	}
-	for {
-		changes, err := s.cat.ChangesSince(ctx, end, 5000)
-		if err != nil {
-			return 0, err
-		}
-		if len(changes) == 0 {
-			break
-		}
-		end = changes[len(changes)-1].ID
-	}
-	if err := s.engine.Reset(ctx); err != nil {
-		return 0, err
-	}
-	sellers := map[int64]catalog.Seller{}
-	var after int64
 	n := 0
-	for {
-		page, err := s.cat.Listings(ctx, catalog.ListingFilter{Status: catalog.StatusLive, AfterID: after, Limit: 500, WithImages: true})
-		if err != nil {
-			return n, err
+	err = postgres.Tx(ctx, s.db, func(tx pgx.Tx) error {
+		n = 0
+		if err := s.takeTurn(ctx, tx); err != nil {
+			return err
 		}
-		if len(page) == 0 {
-			break
-		}
-		var docs []Document
-		for _, l := range page {
-			d, ok, err := s.document(ctx, l, sellers)
+		var last int64
+		for {
+			changes, err := s.cat.ConsumeChanges(ctx, tx, 5000)
 			if err != nil {
-				return n, err
+				return err
 			}
-			if ok {
-				docs = append(docs, d)
+			if len(changes) == 0 {
+				break
 			}
+			last = changes[len(changes)-1].ID
 		}
-		if err := s.engine.Apply(ctx, docs, nil); err != nil {
-			return n, err
+		if err := s.engine.Reset(ctx); err != nil {
+			return err
 		}
-		n += len(docs)
-		after = page[len(page)-1].ID
-	}
-	_, err = s.db.Exec(ctx, `INSERT INTO search_followers (name, last_id) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, updated_at = now()`, followerName, end)
+		sellers := map[int64]catalog.Seller{}
+		var after int64
+		for {
+			page, err := s.cat.Listings(ctx, catalog.ListingFilter{Status: catalog.StatusLive, AfterID: after, Limit: 500, WithImages: true})
+			if err != nil {
+				return err
+			}
+			if len(page) == 0 {
+				break
+			}
+			var docs []Document
+			for _, l := range page {
+				d, ok, err := s.document(ctx, l, sellers)
+				if err != nil {
+					return err
+				}
+				if ok {
+					docs = append(docs, d)
+				}
+			}
+			if err := s.engine.Apply(ctx, docs, nil); err != nil {
+				return err
+			}
+			n += len(docs)
+			after = page[len(page)-1].ID
+		}
+		if last == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE search_followers SET last_id = $2, updated_at = now() WHERE name = $1`, followerName, last)
+		return err
+	})
 	if err != nil {
 		return n, err
 	}
@@ -307,7 +371,8 @@ func (s *Store) Reindex(ctx context.Context) (_ int, err error) {
 	return n, nil
 }
 
-// FollowerPosition is the last outbox change the follower applied.
+// FollowerPosition is the id of the last outbox change the follower applied (for looking:
+// the follower consumes the outbox and does not read from this position).
 func (s *Store) FollowerPosition(ctx context.Context) (_ int64, err error) {
 	defer fault.Annotate(&err, "storefront.FollowerPosition()")
 	var last int64

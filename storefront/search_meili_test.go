@@ -280,6 +280,9 @@ func TestMeiliEngineUnreachableLeavesTheFollowerWhereItWas(t *testing.T) {
 	if pos, err := w.store.FollowerPosition(context.Background()); err != nil || pos != 0 {
 		t.Fatalf("the follower moved to %d with Meilisearch down (%v)", pos, err)
 	}
+	if caught, err := w.store.CaughtUp(context.Background()); err != nil || caught {
+		t.Fatalf("the outbox was consumed with Meilisearch down (caught up %v, %v)", caught, err)
+	}
 }
 
 // TestMeilisearchLive runs the adapter against a real Meilisearch when MEILISEARCH_URL names

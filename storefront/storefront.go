@@ -21,10 +21,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/sync/singleflight"
 
 	"marketplace/catalog"
 	"marketplace/internal/postgres"
@@ -110,10 +110,11 @@ type Store struct {
 	groups   groupCache
 	cache    *resultCache
 	pages    *pageCache
-	flight   singleflight.Group
+	flight   flight
 	names    nameCache
 	follower *postgres.Follower // the search follower, made by Start; nil before
 	syncMu   sync.Mutex
+	caughtUp atomic.Bool // the index has held every committed change at least once (Ready)
 }
 
 // NewStore returns the storefront over db (the catalogue's database) and the catalogue.

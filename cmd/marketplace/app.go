@@ -236,10 +236,17 @@ func (m *Main) startJobs(ctx context.Context, work bool) error {
 
 func (m *Main) serve() error {
 	srv, err := web.NewServer(web.Config{
-		Logger:         m.Log,
-		Auth:           m.Auth,
-		SecureCookies:  m.Config.SecureCookies,
-		Ready:          func(ctx context.Context) error { return m.DB.Ping(ctx) },
+		Logger:        m.Log,
+		Auth:          m.Auth,
+		SecureCookies: m.Config.SecureCookies,
+		// Ready means the database answers and search has caught up with the catalogue (a
+		// fresh seed is findable), not just that the process is up.
+		Ready: func(ctx context.Context) error {
+			if err := m.DB.Ping(ctx); err != nil {
+				return err
+			}
+			return m.Store.Ready(ctx)
+		},
 		Markets:        storefront.Markets(),
 		TestPayments:   m.Checkout.Mode() == storefront.PaymentTest,
 		TrustedProxies: m.Config.TrustedProxies, // whose X-Forwarded-For names the client
