@@ -176,7 +176,7 @@ func TestCreateListingAPIRefusesAndWritesNothing(t *testing.T) {
 		{"a fan", w.keyFan, nil, nil, 403, nil},
 		{"an analyst", w.keyAdmin, nil, nil, 403, nil},
 		// Without a key a request is a browser's: without a session's CSRF token it is refused.
-		{"anonymous", "", nil, nil, 403, nil},
+		{"anonymous", "", nil, nil, 401, nil}, // no identity: the API speaks 401 (CSRF guards cookie sessions only)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
