@@ -59,7 +59,7 @@ func Routes(srv *web.Server, svc *Service) error {
 
 	e.GET("/images/:id", h.image)
 
-	e.POST("/api/v1/listings", h.apiCreateListing, sellers)
+	e.POST("/api/v1/listings", h.apiCreateListing, sellers, srv.Idempotent())
 	e.GET("/api/v1/listings", h.apiListings, readers)
 	e.GET("/api/v1/listings/:id", h.apiListing, readers)
 

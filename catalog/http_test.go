@@ -55,6 +55,7 @@ func newHTTPWorld(t *testing.T) *httpWorld {
 	if err := auth.Routes(srv, accounts); err != nil {
 		t.Fatal(err)
 	}
+	srv.UseIdempotency(web.NewIdempotencyStore(pool))
 	if err := Routes(srv, svc); err != nil {
 		t.Fatal(err)
 	}
