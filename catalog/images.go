@@ -190,6 +190,12 @@ func (s *Service) renditions(ctx context.Context, data []byte, h imageHeader) ([
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.decodeSlots }()
+	// The pixels also count against the budget every decoder in the process shares.
+	release, err := imageio.AcquirePixels(ctx, int64(h.Width)*int64(h.Height))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	img, err := decodeImage(data, h)
 	if err != nil {
 		return nil, err
