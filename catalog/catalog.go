@@ -25,6 +25,7 @@ import (
 	"marketplace/internal/fault"
 	"marketplace/internal/money"
 	"marketplace/internal/postgres"
+	"marketplace/internal/web"
 	"marketplace/licensing"
 )
 
@@ -39,7 +40,7 @@ var Schema = func() postgres.Schema {
 
 // Schemas is this slice's schema after the ones it depends on.
 func Schemas() []postgres.Schema {
-	return append(licensing.Schemas(), Schema)
+	return append(licensing.Schemas(), web.IdempotencySchema, Schema)
 }
 
 // SellerKind says why a seller may (or may not) sell official goods.

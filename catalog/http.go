@@ -59,7 +59,7 @@ func Routes(srv *web.Server, svc *Service) error {
 
 	e.GET("/images/:id", h.image)
 
-	e.POST("/api/v1/listings", h.apiCreateListing, sellers)
+	e.POST("/api/v1/listings", h.apiCreateListing, sellers, srv.Idempotent())
 	e.GET("/api/v1/listings", h.apiListings, readers)
 	e.GET("/api/v1/listings/:id", h.apiListing, readers)
 
@@ -86,12 +86,23 @@ func mountStatic(srv *web.Server) error {
 // --- pictures ---
 
 // image serves a picture's rendition: ?size= one of ImageSizes, the largest by default. The
-// original upload (with its EXIF, GPS position included) is never served. A picture never
-// changes under its id, so it may be cached for a year and revalidated by its ETag.
+// original upload (with its EXIF, GPS position included) is never served. Anyone sees the
+// picture of a live listing or an approved product; the photos of a pending, held, blocked or
+// removed listing (counterfeit evidence) are shown only to its seller and to analysts and
+// admins, and are a 404 to everyone else, as is a picture on nothing.
 func (h *Handler) image(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return fault.New(fault.NotFound, "image %q not found", c.Param("id"))
+	}
+	var viewer ImageViewer
+	if who := web.Caller(c); who != nil {
+		viewer = ImageViewer{SellerID: who.SellerID, LicenseeID: who.LicenseeID,
+			Evidence: who.Role == web.RoleAnalyst || who.Role == web.RoleAdmin}
+	}
+	public, err := h.svc.ImageVisible(c.Request().Context(), id, viewer)
+	if err != nil {
+		return err
 	}
 	size := ImageSizes[len(ImageSizes)-1]
 	if s := c.QueryParam("size"); s != "" {
@@ -106,12 +117,24 @@ func (h *Handler) image(c echo.Context) error {
 	etag := `"` + hex.EncodeToString(sum[:12]) + "-" + strconv.Itoa(size) + `"`
 	hdr := c.Response().Header()
 	hdr.Set("ETag", etag)
-	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if public {
+		hdr.Set("Cache-Control", publicImageCache)
+	} else {
+		hdr.Set("Cache-Control", privateImageCache)
+	}
 	if match := c.Request().Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "image/jpeg", data)
 }
+
+// The caching of a picture. A public one (a live listing's, an approved product's) can be
+// withheld by a takedown at any time, so shared caches keep it for minutes, not a year, and
+// revalidate it by its ETag; one shown only to its owner and to analysts stays in their browser.
+const (
+	publicImageCache  = "public, max-age=300, must-revalidate"
+	privateImageCache = "private, max-age=300"
+)
 
 // etagMatches reports whether an If-None-Match header names etag (or is "*").
 func etagMatches(header, etag string) bool {

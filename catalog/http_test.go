@@ -11,8 +11,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"marketplace/internal/auth"
 	"marketplace/internal/blob"
+	"marketplace/internal/money"
+	"marketplace/internal/postgres"
 	"marketplace/internal/postgres/pgtest"
 	"marketplace/internal/web"
 	"marketplace/licensing"
@@ -51,6 +55,7 @@ func newHTTPWorld(t *testing.T) *httpWorld {
 	if err := auth.Routes(srv, accounts); err != nil {
 		t.Fatal(err)
 	}
+	srv.UseIdempotency(web.NewIdempotencyStore(pool))
 	if err := Routes(srv, svc); err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +162,19 @@ func TestImageRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
+	l, err := w.svc.CreateListing(ctx, w.sellerA.ID, NewListing{Title: "Mascot plush", Price: money.New(1500, "EUR"),
+		Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Tx(ctx, w.svc.DB(), func(tx pgx.Tx) error { return w.svc.SetListingStatus(ctx, tx, l.ID, StatusLive, "screened") }); err != nil {
+		t.Fatal(err)
+	}
 	path := "/images/" + itoa(img.ID)
 	r := w.get(path+"?size=320", "")
 	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/jpeg" ||
-		r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || r.header.Get("ETag") == "" {
+		r.header.Get("Cache-Control") != publicImageCache || r.header.Get("ETag") == "" {
 		t.Fatalf("GET %s?size=320: %d %v", path, r.status, r.header)
 	}
 	if b := decodeJPEGSize(t, r.body).Bounds(); b.Dx() != 160 || b.Dy() != 320 {
@@ -194,5 +208,68 @@ func TestImageRoute(t *testing.T) {
 		if nf := w.get(p, ""); nf.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d", p, nf.status)
 		}
+	}
+}
+
+// TestImageRouteWithholdsPicturesNotForThePublic: a photo is public only while its listing is
+// live (or its product official and approved); a blocked, pending or unattached picture is a
+// 404 to a fan and to another seller, and is still shown to its seller and to analysts and
+// admins (it is the evidence). A picture that may be withheld is never cached for a year.
+func TestImageRouteWithholdsPicturesNotForThePublic(t *testing.T) {
+	t.Parallel()
+	w := newHTTPWorld(t)
+	ctx := context.Background()
+	img, err := w.svc.PutImage(ctx, encodeJPEG(t, twoTone(400, 300)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose, err := w.svc.PutImage(ctx, encodeJPEG(t, twoTone(300, 400)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.svc.CreateListing(ctx, w.sellerA.ID, NewListing{Title: "Mascot plush", Price: money.New(1500, "EUR"),
+		Stock: 1, Territories: []string{"FR"}, ImageIDs: []int64{img.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setStatus := func(st ListingStatus) {
+		t.Helper()
+		if err := postgres.Tx(ctx, w.svc.DB(), func(tx pgx.Tx) error { return w.svc.SetListingStatus(ctx, tx, l.ID, st, "test") }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := "/images/" + itoa(img.ID)
+	check := func(state, key, who string, want int, cache string) {
+		t.Helper()
+		r := w.get(path, key)
+		if r.status != want {
+			t.Errorf("%s listing, %s: GET %s = %d, want %d", state, who, path, r.status, want)
+			return
+		}
+		if want == http.StatusOK && r.header.Get("Cache-Control") != cache {
+			t.Errorf("%s listing, %s: Cache-Control %q, want %q", state, who, r.header.Get("Cache-Control"), cache)
+		}
+	}
+	for _, state := range []string{"pending", "blocked", "removed"} {
+		if state != "pending" {
+			setStatus(ListingStatus(state))
+		}
+		check(state, "", "anonymous fan", http.StatusNotFound, "")
+		check(state, w.keyFan, "signed-in fan", http.StatusNotFound, "")
+		check(state, w.keyB, "another seller", http.StatusNotFound, "")
+		check(state, w.keyA, "its seller", http.StatusOK, privateImageCache)
+		check(state, w.keyAdmin, "an admin", http.StatusOK, privateImageCache)
+	}
+	setStatus(StatusLive)
+	check("live", "", "anonymous fan", http.StatusOK, publicImageCache)
+	check("live", w.keyA, "its seller", http.StatusOK, publicImageCache)
+	if r := w.get("/images/"+itoa(loose.ID), ""); r.status != http.StatusNotFound {
+		t.Errorf("a picture on nothing: GET = %d, want 404", r.status)
+	}
+	if r := w.get("/images/"+itoa(loose.ID), w.keyAdmin); r.status != http.StatusOK {
+		t.Errorf("a picture on nothing, admin: GET = %d, want 200", r.status)
+	}
+	if publicImageCache == "public, max-age=31536000, immutable" {
+		t.Error("a live listing's photo, which a takedown withholds, is cached publicly for a year")
 	}
 }

@@ -190,6 +190,12 @@ func (s *Service) renditions(ctx context.Context, data []byte, h imageHeader) ([
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.decodeSlots }()
+	// The pixels also count against the budget every decoder in the process shares.
+	release, err := imageio.AcquirePixels(ctx, int64(h.Width)*int64(h.Height))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	img, err := decodeImage(data, h)
 	if err != nil {
 		return nil, err
@@ -396,4 +402,39 @@ func (s *Service) thumbnail(ctx context.Context, id int64, size int) ([]byte, []
 		}
 	}
 	return data, st.SHA256, nil
+}
+
+// ImageViewer is who asks for a picture: the seller and licensee accounts the caller acts for
+// (zero when none), and whether the caller may see every picture (analysts and admins).
+type ImageViewer struct {
+	SellerID   int64
+	LicenseeID int64
+	Evidence   bool
+}
+
+// ImageVisible reports whether picture id may be shown to v, and whether it is public. A
+// picture is public while it is on a live listing or an approved product; otherwise only the
+// seller of a listing it is on, the licensee of a product it is on, and a viewer with
+// Evidence see it. Returns fault.NotFound for a picture v may not see, as for one that does
+// not exist, so that ids cannot be probed.
+func (s *Service) ImageVisible(ctx context.Context, id int64, v ImageViewer) (public bool, err error) {
+	defer fault.Annotate(&err, "catalog.ImageVisible(%d)", id)
+	var owned bool
+	err = s.db.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM listing_images li JOIN listings l ON l.id = li.listing_id
+			WHERE li.image_id = i.id AND l.status = 'live')
+		OR EXISTS (SELECT 1 FROM product_images pi JOIN products p ON p.id = pi.product_id
+			WHERE pi.image_id = i.id AND p.status = 'approved'),
+		EXISTS (SELECT 1 FROM listing_images li JOIN listings l ON l.id = li.listing_id
+			WHERE li.image_id = i.id AND l.seller_id = $2)
+		OR EXISTS (SELECT 1 FROM product_images pi JOIN products p ON p.id = pi.product_id
+			WHERE pi.image_id = i.id AND p.licensee_id = $3)
+		FROM images i WHERE i.id = $1`, id, v.SellerID, v.LicenseeID).Scan(&public, &owned)
+	if err != nil {
+		return false, postgres.Err(err, "image")
+	}
+	if !public && !owned && !v.Evidence {
+		return false, fault.New(fault.NotFound, "image %d not found", id)
+	}
+	return public, nil
 }

@@ -576,9 +576,15 @@ func (r *importRun) apply(ctx context.Context, src rowSource) error {
 		) ON COMMIT DROP`); err != nil {
 			return err
 		}
+		cs := &copySource{ctx: ctx, r: r, src: src}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"line", "product_key", "sku", "gtin", "size", "colour",
 			"stock", "property", "category", "territories", "langs", "titles", "descs", "currencies", "amounts", "currency",
-			"images", "image_ids", "slug", "listing_slug"}, &copySource{ctx: ctx, r: r, src: src})
+			"images", "image_ids", "slug", "listing_slug"}, cs)
+		if cs.err != nil {
+			// The file could not be read on (a line too long): pgx reports it as the server's
+			// "COPY from stdin failed", which would hide its code and line.
+			return cs.err
+		}
 		if err != nil {
 			return err
 		}

@@ -248,9 +248,11 @@ func (c *csvReader) next() (*importRow, int, []fault.FieldError, error) {
 			// The parser has moved past the bad line (or, for a quote never closed, to the end).
 			return nil, pe.StartLine, []fault.FieldError{{Field: "columns", Line: pe.StartLine, Message: csvErrorText(err)}}, nil
 		case errors.Is(err, errRecordTooLong):
+			// The parser has numbered the line it was cut in: FieldPos(0) is where that
+			// record (the one too long) begins.
 			line, _ := c.r.FieldPos(0)
 			return nil, line, nil, fault.Validation("the file cannot be read on",
-				fault.FieldError{Field: "file", Line: line + 1, Message: fmt.Sprintf("a line is longer than %d KiB (is a quote left open?)", maxRecordBytes>>10)})
+				fault.FieldError{Field: "file", Line: line, Message: fmt.Sprintf("a line is longer than %d KiB (is a quote left open?)", maxRecordBytes>>10)})
 		default:
 			return nil, 0, nil, err
 		}

@@ -51,7 +51,7 @@ func ImportRoutes(srv *web.Server, svc *Service) error {
 	srv.AllowBody(http.MethodPost, "/portal/imports", maxUploadBytes)
 
 	e.GET("/api/v1/catalog/imports/template", h.template)
-	e.POST("/api/v1/catalog/imports", h.apiImport, importer)
+	e.POST("/api/v1/catalog/imports", h.apiImport, importer, srv.Idempotent())
 	e.GET("/api/v1/catalog/imports", h.apiImports, importer)
 	e.GET("/api/v1/catalog/imports/:id", h.apiImportStatus, importer)
 	e.GET("/api/v1/products", h.apiProducts, reader)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"marketplace/internal/auth"
+	"marketplace/internal/fault"
 	"marketplace/internal/web"
 )
 
@@ -265,4 +266,46 @@ func TestImportAPI(t *testing.T) {
 			t.Fatalf("script: %d", rec.Code)
 		}
 	})
+}
+
+// TestImportAPIRefusesUnreadableCSV: a CSV the parser cannot read on (a quote never closed, a
+// single line of 50 MB) is the uploader's mistake: a 4xx naming the line, never a 500.
+func TestImportAPIRefusesUnreadableCSV(t *testing.T) {
+	t.Parallel()
+	h := newImportHTTP(t)
+	header := "sku,title_en,property,category,currency,price_amount,territories,stock\n"
+	good := "Q-1,Quote tee,PARIS2024,apparel,EUR,2500,FR,3\n"
+	for _, tc := range []struct {
+		name, csv string
+		line      int
+	}{
+		{"UnclosedQuote", header + good + "Q-2,\"Open quote tee,PARIS2024,apparel,EUR,2500,FR,3\n" + good, 3},
+		{"UnclosedQuoteInALongFile", header + good + "Q-2,\"Open quote tee,PARIS2024,apparel,EUR,2500,FR,3\n" + strings.Repeat(good, 20000), 3},
+		{"FiftyMegabyteLine", header + good + "Q-3," + strings.Repeat("x", 50<<20) + ",PARIS2024,apparel,EUR,2500,FR,3\n", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := h.upload(t, h.keyA, tc.csv, nil, nil)
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422 (a failed import): %.500s", rec.Code, rec.Body.String())
+			}
+			// A problem+json or a failed import: both list their errors with the line.
+			var p struct {
+				Errors []fault.FieldError `json:"errors"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatalf("not JSON (%v): %.500s", err, rec.Body.String())
+			}
+			named := false
+			for _, e := range p.Errors {
+				named = named || e.Line == tc.line
+			}
+			if !named {
+				t.Errorf("the problem does not name line %d: %+v", tc.line, p)
+			}
+			n, err := h.svc.CountProducts(context.Background(), ProductFilter{LicenseeID: h.a})
+			if err != nil || n != 0 {
+				t.Errorf("products after a refused import = %d, %v", n, err)
+			}
+		})
+	}
 }

@@ -387,13 +387,28 @@ type OfficialMatch struct {
 	Distance   int   `json:"distance"`
 }
 
+// PhotoCheckMaxPixels is the most pixels a photo sent to CheckPhoto may have: anyone may send
+// one, without an account, so it is a quarter of what a seller's listing photo may have (a
+// phone's photo has 12 megapixels).
+const PhotoCheckMaxPixels = 16_000_000
+
 // CheckPhoto fingerprints a photo a fan uploads and says which official products it shows
-// and whether it matches a known counterfeit. Nothing is stored. Returns Unprocessable
-// (naming the field "photo") for bytes that are not a usable picture.
+// and whether it matches a known counterfeit. Nothing is stored. Decoding waits for the
+// process's pixel budget (imageio.AcquirePixels). Returns Unprocessable (naming the field
+// "photo") for bytes that are not a usable picture or that have more than
+// PhotoCheckMaxPixels pixels, and ctx's error when it ends while the photo waits.
 func (s *Service) CheckPhoto(ctx context.Context, data []byte) (_ PhotoCheck, err error) {
 	defer fault.Annotate(&err, "detection.CheckPhoto()")
-	fp, err := s.hasher.Fingerprint(data)
+	fp, err := s.photoHasher.FingerprintContext(ctx, data)
 	if err != nil {
+		if ctx.Err() != nil {
+			return PhotoCheck{}, ctx.Err()
+		}
+		if errors.Is(err, imagematch.ErrTooManyPixels) {
+			e := fault.Wrap(fault.Unprocessable, err, "the photo has too many pixels")
+			e.Fields = []fault.FieldError{fault.Field("photo", "the photo has more than %d megapixels: send a smaller copy", PhotoCheckMaxPixels/1_000_000)}
+			return PhotoCheck{}, e
+		}
 		return PhotoCheck{}, imageFault(err)
 	}
 	if err := s.ensureCurrent(ctx); err != nil {

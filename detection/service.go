@@ -68,11 +68,14 @@ type Service struct {
 	images  ImageSource
 	rules   RulesSource
 	hasher  *imagematch.Hasher
-	jobs    *river.Client[pgx.Tx] // the process's client (WithJobs), or an insert-only one
-	log     *slog.Logger
-	now     func() time.Time
-	poll    time.Duration
-	match   imagematch.MatchConfig
+	// photoHasher fingerprints the photos anyone may send to CheckPhoto, with a lower pixel
+	// limit (PhotoCheckMaxPixels) than the sellers' listings have.
+	photoHasher *imagematch.Hasher
+	jobs        *river.Client[pgx.Tx] // the process's client (WithJobs), or an insert-only one
+	log         *slog.Logger
+	now         func() time.Time
+	poll        time.Duration
+	match       imagematch.MatchConfig
 
 	caseMu sync.RWMutex
 	cases  CaseOpener
@@ -124,6 +127,11 @@ func NewService(db *pgxpool.Pool, cat *catalog.Service, opts ...Option) (*Servic
 	}
 	var err error
 	if s.hasher, err = imagematch.NewHasher(imagematch.DefaultHashConfig()); err != nil {
+		return nil, err
+	}
+	photoCfg := imagematch.DefaultHashConfig()
+	photoCfg.MaxPixels = PhotoCheckMaxPixels
+	if s.photoHasher, err = imagematch.NewHasher(photoCfg); err != nil {
 		return nil, err
 	}
 	if s.refs, err = newRefSet(s.match); err != nil {

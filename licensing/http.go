@@ -72,7 +72,7 @@ func Routes(srv *web.Server, svc *Service) error {
 	api.GET("/licensees/:id", h.apiLicensee, reader)
 	api.PATCH("/licensees/:id", h.apiUpdateLicensee, admin)
 	api.GET("/licensees/:id/licences", h.apiLicencesOf, reader)
-	api.POST("/licensees/:id/licences", h.apiCreateLicence, admin)
+	api.POST("/licensees/:id/licences", h.apiCreateLicence, admin, srv.Idempotent())
 	api.GET("/licences/:number", h.apiLicence, reader)
 	api.PATCH("/licences/:number", h.apiPatchLicence, admin)
 	api.GET("/licensees/:id/resellers", h.apiResellers, reader)

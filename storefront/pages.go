@@ -26,6 +26,13 @@ var templates embed.FS
 // MaxPhotoBytes bounds a photo uploaded to /verify/photo.
 const MaxPhotoBytes = 8 << 20
 
+// PhotoChecksPerMinute and PhotoCheckBurst are how many photos one address may send to
+// /verify/photo: a burst at once, then so many a minute; the rest are a 429.
+const (
+	PhotoChecksPerMinute = 6
+	PhotoCheckBurst      = 6
+)
+
 // handler serves the storefront's pages.
 type handler struct {
 	store *Store
@@ -54,7 +61,8 @@ func Routes(srv *web.Server, store *Store) error {
 	e.GET("/search", h.search)
 	e.GET("/products/:slug", h.product)
 	e.GET("/verify/photo", h.verifyPhotoPage)
-	e.POST("/verify/photo", h.verifyPhoto)
+	// Anyone may send a photo, and each costs a decode: a few a minute from one address.
+	e.POST("/verify/photo", h.verifyPhoto, web.RateLimit(PhotoChecksPerMinute, time.Minute, PhotoCheckBurst))
 	srv.AllowBody(http.MethodPost, "/verify/photo", MaxPhotoBytes+64<<10)
 	return nil
 }

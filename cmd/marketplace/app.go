@@ -66,7 +66,7 @@ type Main struct {
 
 // Schemas is every slice's migrations, in dependency order.
 func Schemas() []postgres.Schema {
-	return postgres.Schemas(licensing.Schemas(), catalog.Schemas(), detection.Schemas(), review.Schemas(), storefront.Schemas(), storefront.CheckoutSchemas())
+	return postgres.Schemas(licensing.Schemas(), []postgres.Schema{web.IdempotencySchema}, catalog.Schemas(), detection.Schemas(), review.Schemas(), storefront.Schemas(), storefront.CheckoutSchemas())
 }
 
 // RunOptions say which parts of the program this process runs.
@@ -255,6 +255,7 @@ func (m *Main) serve() error {
 		return err
 	}
 	m.Web = srv
+	srv.UseIdempotency(web.NewIdempotencyStore(m.DB))
 	if err := auth.Routes(srv, m.Auth); err != nil {
 		return err
 	}

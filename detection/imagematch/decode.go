@@ -2,6 +2,7 @@ package imagematch
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	_ "image/gif" // registers GIF with image.DecodeConfig; Decode reads the first frame only
@@ -9,6 +10,8 @@ import (
 	_ "image/png" // registers PNG
 
 	_ "golang.org/x/image/webp" // registers WebP
+
+	"marketplace/internal/imageio"
 )
 
 // load checks data against the limits of cfg and decodes it into a working picture:
@@ -17,6 +20,12 @@ import (
 // Size and pixel count are checked before any pixel is decoded: image.DecodeConfig
 // reads only the header, so a 100000×100000 bomb costs nothing.
 func load(data []byte, cfg HashConfig) (*grayImage, error) {
+	return loadContext(context.Background(), data, cfg)
+}
+
+// loadContext is load, waiting for the process's pixel budget (imageio.AcquirePixels) until
+// ctx ends.
+func loadContext(ctx context.Context, data []byte, cfg HashConfig) (*grayImage, error) {
 	if int64(len(data)) > cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), cfg.MaxBytes)
 	}
@@ -33,6 +42,12 @@ func load(data []byte, cfg HashConfig) (*grayImage, error) {
 	if ic.Width < cfg.MinSide || ic.Height < cfg.MinSide {
 		return nil, fmt.Errorf("%w: %d×%d, shortest side allowed %d", ErrTooSmall, ic.Width, ic.Height, cfg.MinSide)
 	}
+	// Decoded pixels count against the budget every decoder in the process shares.
+	release, err := imageio.AcquirePixels(ctx, int64(ic.Width)*int64(ic.Height))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var g *grayImage
 	switch format {
 	case "jpeg":

@@ -2,6 +2,7 @@ package imagematch
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -255,7 +256,14 @@ func NewHasher(cfg HashConfig) (*Hasher, error) {
 // It returns ErrTooLarge, ErrTooManyPixels, ErrTooSmall, ErrNotImage (also for corrupt
 // and truncated files) or ErrNoDetail, wrapped with details.
 func (h *Hasher) Fingerprint(data []byte) (*Fingerprint, error) {
-	g, err := load(data, h.cfg)
+	return h.FingerprintContext(context.Background(), data)
+}
+
+// FingerprintContext is Fingerprint for a caller that may stop waiting: decoding waits for
+// the process's pixel budget (imageio.AcquirePixels), and returns ctx's error when it ends
+// first.
+func (h *Hasher) FingerprintContext(ctx context.Context, data []byte) (*Fingerprint, error) {
+	g, err := loadContext(ctx, data, h.cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func Routes(srv *web.Server, rv *Service) error {
 	api.GET("/cases/:id", h.apiCase, analyst)
 	api.POST("/cases/:id/claim", h.apiClaim, analyst)
 	api.POST("/cases/:id/release", h.apiRelease, analyst)
-	api.POST("/cases/:id/decision", h.apiDecide, analyst)
+	api.POST("/cases/:id/decision", h.apiDecide, analyst, srv.Idempotent())
 	api.GET("/review/metrics", h.apiMetrics, analyst)
 	api.POST("/reports", h.apiReport)
 	api.GET("/seller/cases", h.apiSellerCases, seller)

@@ -104,6 +104,8 @@ type Server struct {
 	registry *prometheus.Registry
 	bodies   map[string]int64 // "METHOD path" -> body limit for routes that take uploads
 	homes    map[Role]string
+	// idempotency keeps the answers of Idempotent routes (UseIdempotency); nil: not kept.
+	idempotency *IdempotencyStore
 }
 
 // NewServer builds the server. Routes are added by the slices afterwards.
