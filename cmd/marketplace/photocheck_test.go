@@ -79,6 +79,7 @@ func TestPhotoCheckMemoryIsBounded(t *testing.T) {
 		"HTTP_ADDR":    "127.0.0.1:0",
 		"DATA_DIR":     t.TempDir(),
 		"WORKERS":      "1",
+		"PAYMENTS":     "test",
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
