@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,10 @@ func (h *Handler) propertyRoutes(e *echo.Echo, api *echo.Group, admin echo.Middl
 	e.POST("/admin/properties", h.createPropertyForm, admin)
 	e.GET("/admin/properties/:code/edit", h.editPropertyPage, admin)
 	e.POST("/admin/properties/:code", h.updatePropertyForm, admin)
+	// The form posts to the property's own address; a person who opens that address gets its form.
+	e.GET("/admin/properties/:code", func(c echo.Context) error {
+		return c.Redirect(http.StatusSeeOther, "/admin/properties/"+url.PathEscape(c.Param("code"))+"/edit")
+	}, admin)
 	api.GET("/properties", h.apiProperties)
 	api.POST("/properties", h.apiCreateProperty, admin)
 	api.PATCH("/properties/:code", h.apiPatchProperty, admin)

@@ -148,6 +148,11 @@ func TestPropertyPages(t *testing.T) {
 			t.Errorf("form lacks %s: %.3000s", want, r.body)
 		}
 	}
+	r = w.do("GET", "/admin/properties/MILANO2026", w.admin, nil) // the form's own address, opened
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/admin/properties/MILANO2026/edit" {
+		t.Fatalf("GET the property's address: Location = %s", loc)
+	}
 	r = w.do("GET", "/admin/properties/MILANO2026/edit", w.admin, nil)
 	wantStatus(t, r, http.StatusOK)
 	if !strings.Contains(r.body, `value="Milano 2026"`) {
