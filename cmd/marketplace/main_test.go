@@ -16,9 +16,20 @@ import (
 	"marketplace/internal/postgres/pgtest"
 )
 
-// startMain runs the whole program on a fresh database and a free port, as `serve` would;
-// settings are more environment variables, as name, value pairs.
+// startMain runs the whole program with the demo world loaded (runMain, then Seed).
 func startMain(t *testing.T, settings ...string) *Main {
+	t.Helper()
+	m, _ := runMain(t, settings...)
+	if err := m.Seed(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// runMain runs the whole program on a fresh, empty database and a free port, as `serve` would;
+// settings are more environment variables, as name, value pairs. It returns the program and the
+// environment it was started with, for commands run beside it.
+func runMain(t *testing.T, settings ...string) (*Main, map[string]string) {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t, Schemas()...),
@@ -39,8 +50,7 @@ func startMain(t *testing.T, settings ...string) *Main {
 		logw = os.Stderr
 	}
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logw, nil))}
-	ctx := context.Background()
-	if err := m.Run(ctx, RunOptions{Serve: true, Work: true}); err != nil {
+	if err := m.Run(context.Background(), RunOptions{Serve: true, Work: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -48,10 +58,7 @@ func startMain(t *testing.T, settings ...string) *Main {
 			t.Errorf("close: %v", err)
 		}
 	})
-	if err := m.Seed(ctx, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return m, env
 }
 
 func (m *Main) url(path string) string { return "http://" + m.Addr + path }

@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"compress/zlib"
-	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"marketplace/internal/postgres/pgtest"
 	"marketplace/storefront"
 )
 
@@ -74,26 +71,7 @@ func TestPhotoCheckMemoryIsBounded(t *testing.T) {
 		uploads   = 4
 		heapLimit = 400 << 20
 	)
-	env := map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t, Schemas()...),
-		"HTTP_ADDR":    "127.0.0.1:0",
-		"DATA_DIR":     t.TempDir(),
-		"WORKERS":      "1",
-		"PAYMENTS":     "test",
-	}
-	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Run(context.Background(), RunOptions{Serve: true, Work: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	m, _ := runMain(t, "WORKERS", "1")
 	photo := bigPNG(t, 8000, 5000)
 	if len(photo) > 8<<20 {
 		t.Fatalf("the test photo is %d bytes, over the upload limit", len(photo))

@@ -5,16 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"marketplace/internal/postgres/pgtest"
 )
 
 // realInstall is the whole program started on an empty database (no seed) and :0, with the
@@ -27,31 +23,7 @@ type realInstall struct {
 
 func startRealInstall(t *testing.T) *realInstall {
 	t.Helper()
-	env := map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t, Schemas()...),
-		"HTTP_ADDR":    "127.0.0.1:0",
-		"DATA_DIR":     t.TempDir(),
-		"WORKERS":      "2",
-		"PAYMENTS":     "test",
-		"LOG_LEVEL":    "warn",
-	}
-	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logw := io.Discard
-	if testing.Verbose() {
-		logw = os.Stderr
-	}
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logw, nil))}
-	if err := m.Run(context.Background(), RunOptions{Serve: true, Work: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	m, env := runMain(t, "LOG_LEVEL", "warn")
 	return &realInstall{t: t, m: m, env: env}
 }
 
