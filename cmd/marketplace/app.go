@@ -121,7 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 
 	if m.Checkout, err = storefront.NewCheckout(db, m.Catalog, storefront.CheckoutConfig{Store: m.Store, BaseURL: m.Config.BaseURL,
 		StripeSecretKey: m.stripeKey(), StripeAPIURL: m.Config.StripeAPIURL, WebhookSecret: m.Config.StripeWebhookSecret,
-		Logger: m.Log.With("slice", "checkout")}); err != nil {
+		HoldTTL: m.Config.CheckoutHold, Logger: m.Log.With("slice", "checkout")}); err != nil {
 		return err
 	}
 	// A counterfeit decision flags the listing's paid orders for refund; the review registers

@@ -36,6 +36,7 @@ type Config struct {
 	RescueStuckJobs     time.Duration // RESCUE_STUCK_JOBS_AFTER: a job running this long belongs to a dead process
 	MetricsAddr         string        // METRICS_ADDR: a second listener for /metrics; empty: admins only, on HTTP_ADDR
 	StorefrontCacheTTL  time.Duration // STOREFRONT_CACHE_TTL: search answers and pages reused (0: the store's default, negative: off)
+	CheckoutHold        time.Duration // CHECKOUT_HOLD: how long an unpaid order holds its items (0: the checkout's default)
 }
 
 // ConfigFromEnv reads the environment, filling in defaults.
@@ -93,7 +94,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("STOREFRONT_CACHE_TTL must be a duration like 5s or -1s (off): %w", err)
 		}
 	}
-	for name, d := range map[string]*time.Duration{"JOB_TIMEOUT": &c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER": &c.RescueStuckJobs} {
+	for name, d := range map[string]*time.Duration{"JOB_TIMEOUT": &c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER": &c.RescueStuckJobs,
+		"CHECKOUT_HOLD": &c.CheckoutHold} {
 		if v := getenv(name); v != "" {
 			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
 				return c, fmt.Errorf("%s=%q: want a positive duration like 20s", name, v)

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigTrustedProxies(t *testing.T) {
@@ -24,4 +25,19 @@ func TestConfigTrustedProxies(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestConfigCheckoutHold: CHECKOUT_HOLD sets how long an unpaid order holds stock; a value that
+// is not a positive duration is refused, naming the variable.
+func TestConfigCheckoutHold(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	c, err := ConfigFromEnv(env(map[string]string{"CHECKOUT_HOLD": "7m"}))
+	if err != nil || c.CheckoutHold != 7*time.Minute {
+		t.Fatalf("CHECKOUT_HOLD=7m: %v, %v", c.CheckoutHold, err)
+	}
+	for _, bad := range []string{"ten minutes", "-5m", "0s"} {
+		if _, err := ConfigFromEnv(env(map[string]string{"CHECKOUT_HOLD": bad})); err == nil || !strings.Contains(err.Error(), "CHECKOUT_HOLD") {
+			t.Errorf("CHECKOUT_HOLD=%q: err = %v", bad, err)
+		}
+	}
 }
